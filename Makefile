@@ -1,0 +1,59 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is set up on the way.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := QUIZ_ENV=development $(BIN)/flask --app wsgi
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test setup test-setup chromium check-questions bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Stamps: reinstall only when the pinned dependencies change.
+$(VENV)/.deps-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.deps-test: pyproject.toml $(VENV)/.deps-run
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+static/vendor/htmx.min.js: node_modules/.installed
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+setup: $(VENV)/.deps-run static/vendor/htmx.min.js
+
+test-setup: setup $(VENV)/.deps-test chromium
+
+# Browser tests drive Debian's Chromium; Playwright cannot download its own browser here.
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) questions load
+	$(FLASK) demo
+	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl+C to stop)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: test-setup
+	$(FLASK) questions check
+	$(BIN)/python -m pytest
+
+check-questions: setup
+	$(FLASK) questions check
+
+bench: setup
+	$(BIN)/python bench/bench_patient.py
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache

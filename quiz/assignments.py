@@ -1,0 +1,102 @@
+"""Assignments and their access codes: creating them (CLI today, the nurse pages later) and finding the
+assignment a patient's code opens.
+
+A code is 8 characters from an alphabet without look-alikes (no 0/O, 1/I/L), shown as `ABCD-EFGH`:
+31^8 ≈ 8.5e11 possibilities, tried at most a few times a minute per address (see the rate limit on the
+start page). Only a SHA-256 of the normalised code is stored; the code is printed once.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from .extensions import db
+from .models import Assignment, AssignmentModule, Module, utcnow
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+LABEL_MAX = 100
+
+
+class AssignmentError(ValueError):
+    """The assignment cannot be created as asked (unknown module, empty label ...)."""
+
+
+def normalise_code(raw: str) -> str:
+    """Upper-case and drop spaces and dashes, so `abcd efgh`, `ABCD-EFGH` and `abcdefgh` are one code."""
+    return re.sub(r"[\s\-\u2010-\u2015]", "", raw or "").upper()
+
+
+def format_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
+def hash_code(raw: str) -> str:
+    return hashlib.sha256(normalise_code(raw).encode("utf-8")).hexdigest()
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def find_assignment(raw_code: str, now: datetime | None = None) -> Assignment | None:
+    """The usable assignment this code opens; None for unknown, expired and revoked codes alike."""
+    code = normalise_code(raw_code)
+    if len(code) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in code):
+        return None
+    assignment = db.session.execute(
+        db.select(Assignment).where(Assignment.code_hash == hash_code(code))
+    ).scalar_one_or_none()
+    if assignment is None or not assignment.is_usable(now):
+        return None
+    return assignment
+
+
+def create_assignment(
+    patient_label: str, module_ids: list[str], valid_days: int, *, code: str | None = None,
+    is_demo: bool = False,
+) -> tuple[Assignment, str]:
+    """Create an assignment and return it with its access code (the only time the code is known).
+
+    Flushes but does not commit: the caller owns the transaction.
+    """
+    label = " ".join((patient_label or "").split())
+    if not label:
+        raise AssignmentError("a patient label is needed (for example a bed or initials, not a full name)")
+    if len(label) > LABEL_MAX:
+        raise AssignmentError(f"the patient label is longer than {LABEL_MAX} characters")
+    if not module_ids:
+        raise AssignmentError("choose at least one module")
+    if len(set(module_ids)) != len(module_ids):
+        raise AssignmentError("a module is listed twice")
+    if valid_days < 1:
+        raise AssignmentError("an access code must stay valid for at least one day")
+    live = {
+        m.id for m in db.session.execute(
+            db.select(Module).where(Module.id.in_(module_ids), Module.retired_at.is_(None))
+        ).scalars()
+    }
+    unknown = [m for m in module_ids if m not in live]
+    if unknown:
+        raise AssignmentError(f"unknown module(s): {', '.join(unknown)}")
+
+    for _ in range(5):
+        candidate = normalise_code(code) if code else new_code()
+        assignment = Assignment(
+            patient_label=label, code_hash=hash_code(candidate),
+            expires_at=utcnow() + timedelta(days=valid_days), is_demo=is_demo,
+            modules=[AssignmentModule(module_id=m, position=i) for i, m in enumerate(module_ids)],
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(assignment)
+        except IntegrityError:
+            if code:
+                raise AssignmentError("that access code is already in use") from None
+            continue  # a random code collided with an existing one: draw again
+        return assignment, candidate
+    raise AssignmentError("could not draw an unused access code")

@@ -1,0 +1,49 @@
+"""Patient forms. The answer form is built for the question on the card, so WTForms checks that the
+posted choices are ones the question offers."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, RadioField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from ..question_types import QUESTION_TYPES
+
+
+class StartForm(FlaskForm):
+    code = StringField(
+        "Your code",
+        validators=[DataRequired(message="Enter the code your nurse gave you."), Length(max=40)],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+
+
+class AnswerFormBase(FlaskForm):
+    step = IntegerField(validators=[InputRequired()])
+    question_id = HiddenField(validators=[DataRequired()])
+
+    def selected(self) -> list[int]:
+        data = self.choice.data
+        values = data if isinstance(data, list) else [data]
+        return sorted(int(v) for v in values)
+
+
+def answer_form_for(version, **kwargs) -> AnswerFormBase:
+    """An answer form whose `choice` field offers this question version's choices."""
+    qtype = QUESTION_TYPES[version.type]
+    options = [(str(i), c["text"]) for i, c in enumerate(version.choices)]
+    if qtype.multiple_selection:
+        field = SelectMultipleField(
+            choices=options, validators=[DataRequired(message="Choose at least one answer.")]
+        )
+    else:
+        field = RadioField(choices=options, validators=[InputRequired(message="Choose an answer.")])
+    form_class = type("AnswerForm", (AnswerFormBase,), {"choice": field})
+    return form_class(**kwargs)
+
+
+class NextForm(FlaskForm):
+    answer_id = IntegerField(validators=[InputRequired()])
+
+
+class LeaveForm(FlaskForm):
+    """Ends the browser's session (a shared bedside tablet); progress stays with the code."""

@@ -1,0 +1,216 @@
+"""Patient pages: enter a code, see the assigned modules, answer one card at a time, read the summary.
+
+Every form posts to a real URL and answers with 303 See Other, so the flow works without JavaScript; an
+htmx request to the same URL gets the card it would have been redirected to, rendered from the same
+template block (`quiz.htmx`).
+"""
+from __future__ import annotations
+
+from flask import (
+    Blueprint, Response, abort, current_app, flash, g, redirect, request, session, url_for,
+)
+
+from ..assignments import find_assignment
+from ..extensions import db, limiter
+from ..grading import ASK_NURSE_AFTER_MISSES
+from ..htmx import is_htmx, render_page_or_block
+from ..models import Assignment
+from ..question_types import QUESTION_TYPES
+from ..sources.routes import citation_view
+from .forms import LeaveForm, NextForm, StartForm, answer_form_for
+from .service import (
+    StaleAnswer, acknowledge, assigned_module, assignment_states, module_state, submit_answer,
+)
+
+bp = Blueprint("patient", __name__)
+
+CODE_PROBLEM = (
+    "We could not open a quiz with that code. Check the code and try again. "
+    "If it still does not work, ask your nurse for a new code."
+)
+ENDED = "This quiz code has ended. Please ask your nurse for a new code."
+SIGN_IN_AGAIN = "Please enter your code to carry on. Your answers are saved."
+SESSION_KEY = "assignment_id"
+PUBLIC_ENDPOINTS = {"patient.start", "patient.start_link"}
+
+
+def _code_limit() -> str:
+    return current_app.config["CODE_ATTEMPTS_LIMIT"]
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code not in (302, 303)
+
+
+def _redirect(endpoint: str, **values) -> Response:
+    """303 after a POST; for htmx, tell it to navigate (a plain redirect would be followed inside XHR)."""
+    url = url_for(endpoint, **values)
+    if is_htmx():
+        response = Response(status=204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, code=303)
+
+
+@bp.before_request
+def load_assignment():
+    """The one access check for this blueprint: every page but the start pages needs a live assignment."""
+    g.assignment = None
+    assignment_id = session.get(SESSION_KEY)
+    if assignment_id is not None:
+        assignment = db.session.get(Assignment, assignment_id)
+        if assignment is not None and assignment.is_usable():
+            g.assignment = assignment
+        else:
+            session.pop(SESSION_KEY, None)
+            if request.endpoint not in PUBLIC_ENDPOINTS:
+                flash(ENDED, "error")
+                return _redirect("patient.start")
+    if g.assignment is None and request.endpoint not in PUBLIC_ENDPOINTS:
+        flash(SIGN_IN_AGAIN, "info")
+        return _redirect("patient.start")
+    return None
+
+
+@bp.after_request
+def no_store(response: Response) -> Response:
+    # Progress pages must be fetched fresh (the back button shows the current card, not a stale form),
+    # and a shared tablet's cache must not keep them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _open(assignment: Assignment) -> Response:
+    session.clear()
+    session[SESSION_KEY] = assignment.id
+    session.permanent = True
+    return redirect(url_for("patient.overview"), code=303)
+
+
+@bp.route("/", methods=["GET", "POST"])
+@limiter.limit(_code_limit, methods=["POST"], deduct_when=_failed)
+def start():
+    form = StartForm()
+    if form.validate_on_submit():
+        assignment = find_assignment(form.code.data)
+        if assignment is not None:
+            return _open(assignment)
+        form.code.errors.append(CODE_PROBLEM)
+    status = 422 if form.errors else 200
+    return render_page_or_block("patient/start.html", form=form, current=g.assignment, status=status)
+
+
+@bp.get("/start/<code>")
+@limiter.limit(_code_limit, deduct_when=_failed)
+def start_link(code: str):
+    """The link printed with a code. Opening it signs this browser in to the assignment."""
+    assignment = find_assignment(code)
+    if assignment is not None:
+        return _open(assignment)
+    form = StartForm(formdata=None)
+    form.code.errors.append(CODE_PROBLEM)
+    return render_page_or_block("patient/start.html", form=form, current=None, status=404)
+
+
+@bp.post("/leave")
+def leave():
+    form = LeaveForm()
+    if form.validate_on_submit():
+        session.clear()
+        flash("You have left the quiz on this device. Your answers are saved: "
+              "your code brings you back to where you were.", "info")
+    return _redirect("patient.start")
+
+
+@bp.get("/quiz")
+def overview():
+    states = assignment_states(g.assignment)
+    return render_page_or_block(
+        "patient/overview.html", states=states, all_complete=all(s.progress.complete for s in states),
+        leave_form=LeaveForm(),
+    )
+
+
+def _module_or_404(module_id: str):
+    module = assigned_module(g.assignment, module_id)
+    if module is None:
+        abort(404)
+    return module
+
+
+def _card(state, answer_form=None, status: int = 200) -> Response:
+    """Render the module page with its current card: feedback, question or completion."""
+    context = {"state": state, "module": state.module, "progress": state.progress,
+               "leave_form": LeaveForm()}
+    pending = state.pending_feedback
+    if pending is not None:
+        version = pending.version
+        context.update(
+            card="feedback", answer=pending, version=version,
+            citations=[citation_view(c) for c in version.citations],
+            misses=state.misses_on(version.key_point), ask_nurse_after=ASK_NURSE_AFTER_MISSES,
+            next_form=NextForm(formdata=None, answer_id=pending.id),
+        )
+    elif state.next_question is not None:
+        version = state.next_question.current_version
+        if answer_form is None:
+            answer_form = answer_form_for(
+                version, formdata=None, step=state.next_step, question_id=state.next_question.id
+            )
+        context.update(card="question", version=version, form=answer_form,
+                       qtype=QUESTION_TYPES[version.type])
+    else:
+        context.update(card="complete")
+    return render_page_or_block("patient/module.html", status=status, **context)
+
+
+@bp.get("/quiz/<module_id>")
+def module_card(module_id: str):
+    return _card(module_state(g.assignment, _module_or_404(module_id)))
+
+
+@bp.post("/quiz/<module_id>/answer")
+def answer_submit(module_id: str):
+    module = _module_or_404(module_id)
+    state = module_state(g.assignment, module)
+    question = state.next_question
+    if question is None or state.pending_feedback is not None:
+        return _after_post(module_id)  # nothing to answer here now: show the current card
+    form = answer_form_for(question.current_version)
+    if not form.validate_on_submit():
+        if form.step.data != state.next_step or form.question_id.data != question.id:
+            return _after_post(module_id, stale=True)
+        return _card(state, answer_form=form, status=422)
+    try:
+        submit_answer(g.assignment, module, form.step.data, form.question_id.data, form.selected())
+    except StaleAnswer:
+        return _after_post(module_id, stale=True)
+    return _after_post(module_id)
+
+
+@bp.post("/quiz/<module_id>/next")
+def feedback_next(module_id: str):
+    module = _module_or_404(module_id)
+    form = NextForm()
+    if form.validate_on_submit():
+        acknowledge(g.assignment, module, form.answer_id.data)
+    return _after_post(module_id)
+
+
+def _after_post(module_id: str, stale: bool = False) -> Response:
+    """Post/redirect/get for plain forms; for htmx, the card the redirect would show."""
+    if stale:
+        flash("That answer was already saved. Here is where you are now.", "info")
+    if is_htmx():
+        module = _module_or_404(module_id)
+        return _card(module_state(g.assignment, module))
+    return redirect(url_for("patient.module_card", module_id=module_id), code=303)
+
+
+@bp.get("/summary")
+def summary():
+    states = assignment_states(g.assignment)
+    return render_page_or_block(
+        "patient/summary.html", states=states, all_complete=all(s.progress.complete for s in states),
+        leave_form=LeaveForm(),
+    )

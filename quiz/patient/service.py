@@ -1,0 +1,129 @@
+"""What the patient pages do, in terms of the database: which card is current, storing an answer exactly
+once, moving on from feedback. Views call these and only translate to and from HTTP.
+
+The current card of a module is derived, never stored: if the last answer's feedback has not been
+acknowledged, it is that feedback; otherwise the question `grading.module_progress` picks; otherwise the
+module is complete. So a refresh, the back button or coming back days later all land on the same card.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..grading import AnswerRecord, ModuleProgress, grade, module_progress
+from ..models import Answer, Assignment, Module, Question, utcnow
+
+
+class StaleAnswer(Exception):
+    """The posted form is not for the current card (an old tab, the back button); nothing stored."""
+
+
+@dataclass
+class ModuleState:
+    module: Module
+    questions: list[Question]
+    answers: list[Answer]
+    progress: ModuleProgress
+
+    @property
+    def pending_feedback(self) -> Answer | None:
+        if self.answers and self.answers[-1].acknowledged_at is None:
+            return self.answers[-1]
+        return None
+
+    @property
+    def next_question(self) -> Question | None:
+        wanted = self.progress.next_question_id
+        return next((q for q in self.questions if q.id == wanted), None)
+
+    @property
+    def next_step(self) -> int:
+        return len(self.answers)
+
+    def key_point_of(self, answer: Answer) -> str:
+        return answer.version.key_point
+
+    def misses_on(self, key_point: str) -> int:
+        return next((k.misses for k in self.progress.key_points if k.key_point == key_point), 0)
+
+
+def assigned_module(assignment: Assignment, module_id: str) -> Module | None:
+    for link in assignment.modules:
+        if link.module_id == module_id:
+            return link.module
+    return None
+
+
+def module_state(assignment: Assignment, module: Module) -> ModuleState:
+    questions = list(
+        db.session.execute(
+            db.select(Question)
+            .where(Question.module_id == module.id, Question.retired_at.is_(None))
+            .options(selectinload(Question.versions))
+            .order_by(Question.position)
+        ).scalars()
+    )
+    answers = list(
+        db.session.execute(
+            db.select(Answer)
+            .where(Answer.assignment_id == assignment.id, Answer.module_id == module.id)
+            .options(selectinload(Answer.version))
+            .order_by(Answer.step)
+        ).scalars()
+    )
+    progress = module_progress(
+        [(q.id, q.current_version.key_point) for q in questions],
+        [AnswerRecord(a.question_id, a.version.key_point, a.correct) for a in answers],
+    )
+    return ModuleState(module, questions, answers, progress)
+
+
+def assignment_states(assignment: Assignment) -> list[ModuleState]:
+    return [module_state(assignment, link.module) for link in assignment.modules]
+
+
+def submit_answer(
+    assignment: Assignment, module: Module, step: int, question_id: str, selected: list[int]
+) -> tuple[Answer, bool]:
+    """Store the answer for `step` and return it with True; if that step already has an answer (double
+    click, replayed post, concurrent request) return the stored one with False. Raise StaleAnswer when
+    the form is not for the current card."""
+    state = module_state(assignment, module)
+    if step < state.next_step:
+        existing = state.answers[step]
+        if existing.question_id != question_id:
+            raise StaleAnswer()
+        return existing, False
+    question = state.next_question
+    if step != state.next_step or state.pending_feedback or question is None or question.id != question_id:
+        raise StaleAnswer()
+    version = question.current_version
+    correct = grade(version.type, [c["correct"] for c in version.choices], selected)
+    answer = Answer(
+        assignment_id=assignment.id, module_id=module.id, step=step, question_id=question.id,
+        question_version_id=version.id, selected=sorted(selected), correct=correct,
+    )
+    db.session.add(answer)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another request stored this step first; the first answer stands.
+        db.session.rollback()
+        existing = db.session.execute(
+            db.select(Answer).filter_by(assignment_id=assignment.id, module_id=module.id, step=step)
+        ).scalar_one()
+        return existing, False
+    return answer, True
+
+
+def acknowledge(assignment: Assignment, module: Module, answer_id: int) -> None:
+    """Mark the feedback for `answer_id` as read. Repeating it, or naming an older answer, is harmless."""
+    answer = db.session.execute(
+        db.select(Answer).filter_by(id=answer_id, assignment_id=assignment.id, module_id=module.id)
+    ).scalar_one_or_none()
+    if answer is not None and answer.acknowledged_at is None:
+        answer.acknowledged_at = utcnow()
+        db.session.commit()

@@ -1,0 +1,4 @@
+"""WSGI entry point: `flask --app wsgi ...` and production servers import `app` from here."""
+from quiz import create_app
+
+app = create_app()
