@@ -68,6 +68,7 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        app.logger.warning("CSRF refused on %s: %s", request.path, error.description)
         return page(
             400, "Please try again",
             "This page was open for a long time, so we could not save that step. Nothing you "

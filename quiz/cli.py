@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app, url_for
+from flask.cli import AppGroup, with_appcontext
 
 from .assignments import AssignmentError, create_assignment, find_assignment, format_code
 from .bank import BankError, load_bank, sync_bank
@@ -39,7 +40,7 @@ def _load_or_exit(folder: str):
         sys.exit(1)
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def questions():
     """Check or load the question bank."""
 
@@ -85,6 +86,7 @@ def questions_load(folder):
 
 
 @click.command()
+@with_appcontext
 @click.option("--patient", "patient_label", required=True, help="How staff recognise the patient (bed, initials).")
 @click.option("--module", "module_ids", multiple=True, required=True, help="Module id; repeat for more.")
 @click.option("--days", type=int, default=None, help="Days the code stays valid (default: ASSIGNMENT_VALID_DAYS).")
@@ -105,6 +107,7 @@ def assign(patient_label, module_ids, days):
 
 
 @click.command()
+@with_appcontext
 def demo():
     """Create the demo assignment (development only; running it again changes nothing)."""
     if not current_app.config["DEMO_DATA_ALLOWED"]:

@@ -3,7 +3,7 @@ posted choices are ones the question offers."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, RadioField, SelectMultipleField, StringField
+from wtforms import HiddenField, IntegerField, RadioField, SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from ..question_types import QUESTION_TYPES
@@ -30,7 +30,7 @@ class AnswerFormBase(FlaskForm):
 def answer_form_for(version, **kwargs) -> AnswerFormBase:
     """An answer form whose `choice` field offers this question version's choices."""
     qtype = QUESTION_TYPES[version.type]
-    options = [(str(i), c["text"]) for i, c in enumerate(version.choices)]
+    options = [SelectChoice(str(i), c["text"]) for i, c in enumerate(version.choices)]
     if qtype.multiple_selection:
         field = SelectMultipleField(
             choices=options, validators=[DataRequired(message="Choose at least one answer.")]

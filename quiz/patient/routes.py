@@ -95,7 +95,7 @@ def start():
         assignment = find_assignment(form.code.data)
         if assignment is not None:
             return _open(assignment)
-        form.code.errors.append(CODE_PROBLEM)
+        form.code.errors = [*form.code.errors, CODE_PROBLEM]
     status = 422 if form.errors else 200
     return render_page_or_block("patient/start.html", form=form, current=g.assignment, status=status)
 
@@ -108,7 +108,7 @@ def start_link(code: str):
     if assignment is not None:
         return _open(assignment)
     form = StartForm(formdata=None)
-    form.code.errors.append(CODE_PROBLEM)
+    form.code.errors = [CODE_PROBLEM]
     return render_page_or_block("patient/start.html", form=form, current=None, status=404)
 
 

@@ -1,0 +1,106 @@
+"""Storing a bank: one transaction, idempotent, versions instead of edits, retirement instead of delete."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from quiz.bank import BankError, load_bank, sync_bank
+from quiz.extensions import db
+from quiz.models import Module, Question, QuestionVersion
+from tests.conftest import QUESTIONS_DIR, make_app
+from tests.unit.test_bank_loader import module_file, question, write
+
+
+@pytest.fixture
+def empty_app():
+    app = make_app()
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.close()
+        db.drop_all()
+
+
+@pytest.fixture
+def folder(tmp_path):
+    shutil.copytree(QUESTIONS_DIR / "sources", tmp_path / "sources")
+    write(tmp_path, "stopping.yaml", module_file())
+    return tmp_path
+
+
+def load(folder):
+    report = sync_bank(load_bank(folder))
+    db.session.commit()
+    return report
+
+
+def count(model):
+    return db.session.execute(db.select(db.func.count()).select_from(model)).scalar_one()
+
+
+def test_first_load_adds_everything(empty_app, folder):
+    report = load(folder)
+    assert report.modules_added == ["stopping"]
+    assert report.questions_added == ["q-one", "q-two"]
+    assert (count(Module), count(Question), count(QuestionVersion)) == (1, 2, 2)
+
+
+def test_loading_the_same_bank_twice_changes_nothing(empty_app, folder):
+    load(folder)
+    report = load(folder)
+    assert not report.changed
+    assert (count(Module), count(Question), count(QuestionVersion)) == (1, 2, 2)
+
+
+def test_editing_a_question_adds_a_version_and_keeps_the_old_one(empty_app, folder):
+    load(folder)
+    old = db.session.get(Question, "q-one").current_version
+    data = module_file()
+    data["questions"][0]["prompt"] = "You feel much better. What now?"
+    write(folder, "stopping.yaml", data)
+    report = load(folder)
+    assert report.questions_changed == ["q-one"]
+    question = db.session.get(Question, "q-one")
+    assert [v.prompt for v in question.versions] == [old.prompt, "You feel much better. What now?"]
+    assert question.current_version.prompt == "You feel much better. What now?"
+
+
+def test_removing_a_question_retires_it_and_restoring_brings_it_back(empty_app, folder):
+    load(folder)
+    write(folder, "stopping.yaml", module_file(critical=False, questions=[question("q-one")]))
+    report = load(folder)
+    assert report.questions_retired == ["q-two"]
+    assert db.session.get(Question, "q-two").retired_at is not None
+    write(folder, "stopping.yaml", module_file())
+    report = load(folder)
+    assert report.questions_restored == ["q-two"]
+    assert db.session.get(Question, "q-two").retired_at is None
+    assert count(QuestionVersion) == 2
+
+
+def test_removing_a_module_retires_it(empty_app, folder):
+    load(folder)
+    (folder / "stopping.yaml").unlink()
+    write(folder, "other.yaml", module_file("other", questions=[question("o1"), question("o2")]))
+    report = load(folder)
+    assert report.modules_retired == ["stopping"]
+    assert db.session.get(Module, "stopping").retired_at is not None
+
+
+def test_an_invalid_bank_leaves_the_last_good_bank_in_place(empty_app, folder):
+    load(folder)
+    data = module_file()
+    data["questions"][0]["prompt"] = "A new prompt"
+    data["questions"][1]["citations"][0]["quote"] = "Invented quote."
+    write(folder, "stopping.yaml", data)
+    with pytest.raises(BankError):
+        load(folder)
+    assert db.session.get(Question, "q-one").current_version.prompt == "You feel better. What should you do?"
+    assert count(QuestionVersion) == 2
+
+
+def test_the_real_bank_syncs_idempotently(empty_app):
+    first = load(QUESTIONS_DIR)
+    assert len(first.questions_added) == len(load_bank(QUESTIONS_DIR).questions)
+    assert not load(QUESTIONS_DIR).changed

@@ -1,0 +1,36 @@
+import pytest
+
+from quiz import create_app
+from quiz.config import ConfigError, load_config
+
+
+def test_production_is_the_default_and_needs_a_secret_key(monkeypatch):
+    monkeypatch.delenv("QUIZ_ENV", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY must be set"):
+        create_app()
+
+
+def test_production_never_allows_demo_data(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    config = load_config({"QUIZ_ENV": "production", "DEMO_DATA_ALLOWED": True})
+    assert config["DEMO_DATA_ALLOWED"] is False
+    assert config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_development_allows_demo_data_and_uses_sqlite(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    config = load_config({"QUIZ_ENV": "development"})
+    assert config["DEMO_DATA_ALLOWED"] is True
+    assert config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+
+
+def test_unknown_environment_is_refused():
+    with pytest.raises(ConfigError, match="QUIZ_ENV"):
+        load_config({"QUIZ_ENV": "staging"})
+
+
+def test_numbers_from_the_environment_are_checked(monkeypatch):
+    monkeypatch.setenv("ASSIGNMENT_VALID_DAYS", "two weeks")
+    with pytest.raises(ConfigError, match="ASSIGNMENT_VALID_DAYS must be a whole number"):
+        load_config({"QUIZ_ENV": "testing"})
