@@ -45,9 +45,17 @@ run: setup
 	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl+C to stop)"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+# The whole suite on SQLite (the default database), then the database-touching tests again on
+# PostgreSQL when one is reachable (CI machines run one; the app itself never needs it).
 test: test-setup
 	$(FLASK) questions check
 	$(BIN)/python -m pytest
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_TEST_URL)'.replace('+psycopg', ''), connect_timeout=3).close()" 2>/dev/null; then \
+		echo "== unit and test-client tests on PostgreSQL =="; \
+		TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest -q -p no:playwright tests/unit tests/web; \
+	else echo "PostgreSQL is not reachable: skipped the PostgreSQL run."; fi
 
 check-questions: setup
 	$(FLASK) questions check
