@@ -29,6 +29,18 @@ def _link(code: str) -> str:
         return url_for("patient.start_link", code=format_code(code), _external=True)
 
 
+def _echo_warnings(warnings) -> None:
+    drafts = [w for w in warnings if w.message.startswith("draft:")]
+    others = [w for w in warnings if not w.message.startswith("draft:")]
+    if others:
+        click.echo(f"{len(others)} warning(s):")
+        for warning in others:
+            click.echo(f"  - {warning}")
+    if drafts:
+        click.echo(f"{len(drafts)} draft question(s), not shown to patients until reviewed: "
+                   + ", ".join(w.question_id for w in drafts))
+
+
 def _load_or_exit(folder: str):
     try:
         return load_bank(folder)
@@ -36,8 +48,19 @@ def _load_or_exit(folder: str):
         click.echo(f"The question bank in {folder} has {len(error.problems)} problem(s):", err=True)
         for problem in error.problems:
             click.echo(f"  - {problem}", err=True)
+        _echo_warnings(error.warnings)
         click.echo("Nothing was changed.", err=True)
         sys.exit(1)
+
+
+def _readability_table(bank) -> None:
+    click.echo("Readability (US school grade; warning above 6, error above 8):")
+    click.echo(f"  {'module / question':<36} {'F-K':>5} {'Dale-Chall':>11} {'grade':>6}  status")
+    for module in bank.modules:
+        for key, label in [(module.id, module.id)] + [(q.id, "  " + q.id) for q in module.questions]:
+            score = bank.readability[key]
+            click.echo(f"  {label:<36} {score.flesch_kincaid:>5.1f} {score.dale_chall:>6.2f} ({score.dale_chall_grade:>2})"
+                       f" {score.grade:>6.1f}  {score.level}")
 
 
 @click.group(cls=AppGroup)
@@ -47,10 +70,14 @@ def questions():
 
 @questions.command("check")
 @click.option("--dir", "folder", type=click.Path(file_okay=False), help="Bank folder (default: QUESTIONS_DIR).")
-def questions_check(folder):
+@click.option("--table/--no-table", default=True, help="Print the readability table.")
+def questions_check(folder, table):
     """Validate every module file and citation; exit non-zero on any problem."""
     folder = folder or current_app.config["QUESTIONS_DIR"]
     bank = _load_or_exit(folder)
+    if table:
+        _readability_table(bank)
+    _echo_warnings(bank.warnings)
     click.echo(f"Question bank OK: {folder}")
     for module in bank.modules:
         key_points = len({q.key_point for q in module.questions})

@@ -6,9 +6,9 @@ add versions instead of editing them (see `quiz.bank.sync`).
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy import types
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -95,8 +95,16 @@ class QuestionVersion(db.Model):
     # [{"source": file name, "quote": str}, ...]
     citations: Mapped[list] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who reviewed exactly this content, and when. A version without a review is a draft: it is never
+    # shown to patients. Review data is not content: it can be added to an existing version.
+    reviewed_on: Mapped[date | None] = mapped_column(Date)
+    reviewed_by_role: Mapped[str | None] = mapped_column(String(200))
 
     question: Mapped[Question] = relationship(back_populates="versions")
+
+    @property
+    def is_draft(self) -> bool:
+        return self.reviewed_on is None
 
 
 class Assignment(db.Model):

@@ -1,12 +1,21 @@
 """Reading and validating a question bank folder. Pure: no Flask, no database.
 
-A bank folder holds one YAML file per module (`*.yaml`) and `sources/` with the cited documents and
-`sources/sources.yaml` (their metadata). `load_bank` either returns a fully valid `Bank` or raises
-`BankError` listing every problem found, each naming the file, the question id and what is wrong, so an
+A bank folder holds one YAML file per module (`*.yaml`), `vocabulary.yaml` (words the readability check
+counts as familiar), and `sources/` with the cited documents and `sources/sources.yaml` (their
+metadata, including the regions of each document that are unrelated to the medicine and must never be
+cited). `load_bank` either returns a fully valid `Bank` (with warnings and a readability table) or raises
+`BankError` listing every error found, each naming the file, the question id and what is wrong, so an
 author can fix a whole file in one pass.
+
+Quality gates, besides the schema: citations found in their source and outside its unrelated regions;
+readability of the patient-facing text (`readability.py`: error above grade 8, warning above grade 6,
+per question and per module); structure (no "all/none of the above", no negated question stems, a
+warning when the right choice is much longer than the others); review (`reviewed_on` and
+`reviewed_by_role`; a question without them is a draft, never served to patients).
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -18,6 +27,7 @@ import yaml
 
 from ..question_types import QUESTION_TYPES
 from .citations import NormalisedText, find_quote
+from .readability import Readability, as_passage, measure, measure_parts
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MODULE_KEYS = {"id", "title", "summary", "critical", "order"}
@@ -27,9 +37,20 @@ QUESTION_KEYS = {
 }
 CHOICE_KEYS = {"text", "correct", "feedback"}
 CITATION_KEYS = {"source", "quote"}
-SOURCE_KEYS = {"file", "title", "kind", "reliability"}
+SOURCE_KEYS = {"file", "title", "kind", "reliability", "unrelated"}
+REGION_KEYS = {"starts", "ends", "note"}
 SOURCES_FOLDER = "sources"
 SOURCES_METADATA = "sources.yaml"
+VOCABULARY_FILE = "vocabulary.yaml"
+# "All of the above" and its relatives let a patient answer without reading the choices.
+BLANKET_CHOICE = re.compile(r"\b(all|none|both|neither) of (the|these)( above| answers| choices)?\b", re.I)
+# A negated stem ("Which is NOT ...") is easy to misread when tired; ask the positive question.
+NEGATED_STEM = re.compile(
+    r"\b(not|never|no|none|except|without|cannot|isn't|aren't|doesn't|don't|won't|shouldn't|"
+    r"can't|wouldn't|didn't|nor)\b|n['\u2019]t\b", re.I)
+# The right choice this much longer than the longest wrong one gives the answer away.
+GIVEAWAY_RATIO = 1.3
+GIVEAWAY_MIN_CHARS = 12
 
 
 @dataclass(frozen=True)
@@ -46,8 +67,9 @@ class Problem:
 class BankError(Exception):
     """The bank is invalid; nothing was loaded."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], warnings: list[Problem] | None = None):
         self.problems = problems
+        self.warnings = warnings or []
         super().__init__("\n".join(str(p) for p in problems))
 
 
@@ -78,6 +100,25 @@ class QuestionSpec:
     explanation: str
     citations: tuple[Citation, ...]
     file: str
+    reviewed_on: dt.date | None = None
+    reviewed_by_role: str | None = None
+
+    @property
+    def is_draft(self) -> bool:
+        return self.reviewed_on is None
+
+    def patient_parts(self) -> dict[str, str]:
+        """Everything a patient reads for this question, by part (what readability measures)."""
+        return {
+            "prompt": self.prompt,
+            "choices": as_passage([c.text for c in self.choices]),
+            "feedback": as_passage([c.feedback for c in self.choices if c.feedback]),
+            "explanation": self.explanation,
+            "key point": self.key_point,
+        }
+
+    def patient_text(self) -> str:
+        return as_passage(list(self.patient_parts().values()))
 
     def content(self) -> dict:
         """What a patient sees: the part of a question that a new version is made of."""
@@ -110,18 +151,34 @@ class ModuleSpec:
 
 
 @dataclass(frozen=True)
+class Region:
+    """A part of a source that is not about the medicine (other posts, ratings, footers)."""
+
+    start: int
+    end: int
+    note: str
+
+
+@dataclass(frozen=True)
 class Source:
     file: str
     title: str
     kind: str
     reliability: str
     text: str
+    unrelated: tuple[Region, ...] = ()
+
+    def unrelated_region_at(self, start: int, end: int) -> Region | None:
+        return next((r for r in self.unrelated if start < r.end and r.start < end), None)
 
 
 @dataclass(frozen=True)
 class Bank:
     modules: tuple[ModuleSpec, ...]
     sources: dict[str, Source] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()
+    # Readability of each question (by question id) and each module (by module id).
+    readability: dict[str, Readability] = field(default_factory=dict)
 
     @property
     def questions(self) -> list[QuestionSpec]:
@@ -164,15 +221,19 @@ def _read_yaml(path: Path, problems: list[Problem], label: str):
 
 
 class _Checker:
-    """Collects problems for one file while reading its fields."""
+    """Collects problems (errors) and warnings for one file while reading its fields."""
 
-    def __init__(self, label: str, problems: list[Problem]):
+    def __init__(self, label: str, problems: list[Problem], warnings: list[Problem] | None = None):
         self.label = label
         self.problems = problems
+        self.warnings = warnings if warnings is not None else []
         self.question_id: str | None = None
 
     def problem(self, message: str) -> None:
         self.problems.append(Problem(self.label, self.question_id, message))
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(Problem(self.label, self.question_id, message))
 
     def text(self, data: dict, key: str, where: str, required: bool = True) -> str | None:
         value = data.get(key)
@@ -242,13 +303,56 @@ def load_sources(folder: Path, problems: list[Problem]) -> dict[str, Source]:
         except UnicodeDecodeError:
             check.problem(f"{where}: file {name} is not UTF-8 text")
             continue
-        if None not in (title, kind, reliability):
-            sources[name] = Source(name, title, kind, reliability, text)
+        regions = _load_regions(entry.get("unrelated"), text, f"{where} ({name})", check)
+        if None not in (title, kind, reliability) and regions is not None:
+            sources[name] = Source(name, title, kind, reliability, text, regions)
     return sources
 
 
+def _load_regions(raw, text: str, where: str, check: _Checker) -> tuple[Region, ...] | None:
+    """`unrelated:` regions, each from the first occurrence of `starts` through the end of `ends`
+    (the rest of the document when `ends` is absent)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        check.problem(f"{where}: 'unrelated' must be a list of regions")
+        return None
+    folded = NormalisedText.of(text)
+    regions: list[Region] = []
+    ok = True
+    for number, entry in enumerate(raw, start=1):
+        rwhere = f"{where}, unrelated region #{number}"
+        if not isinstance(entry, dict):
+            check.problem(f"{rwhere} must be a mapping with 'starts' and 'note'")
+            ok = False
+            continue
+        check.keys(entry, REGION_KEYS, rwhere)
+        starts = check.text(entry, "starts", rwhere)
+        note = check.text(entry, "note", rwhere)
+        ends = check.text(entry, "ends", rwhere, required=False)
+        if starts is None or note is None:
+            ok = False
+            continue
+        first = find_quote(folded, starts)
+        if first is None:
+            check.problem(f"{rwhere}: 'starts' text not found in the source: {starts[:60]!r}")
+            ok = False
+            continue
+        end = len(text)
+        if ends is not None:
+            rest = find_quote(NormalisedText.of(text[first[0]:]), ends)
+            if rest is None:
+                check.problem(f"{rwhere}: 'ends' text not found after 'starts': {ends[:60]!r}")
+                ok = False
+                continue
+            end = first[0] + rest[1]
+        regions.append(Region(first[0], end, note))
+    return tuple(sorted(regions, key=lambda r: r.start)) if ok else None
+
+
 def _load_module_file(
-    path: Path, sources: dict[str, Source], folded: dict[str, NormalisedText], problems: list[Problem]
+    path: Path, sources: dict[str, Source], folded: dict[str, NormalisedText], problems: list[Problem],
+    warnings: list[Problem],
 ) -> ModuleSpec | None:
     label = path.name
     data = _read_yaml(path, problems, label)
@@ -256,7 +360,7 @@ def _load_module_file(
         if not any(p.file == label for p in problems):
             problems.append(Problem(label, None, "is empty"))
         return None
-    check = _Checker(label, problems)
+    check = _Checker(label, problems, warnings)
     if not isinstance(data, dict):
         check.problem("must be a mapping with 'module' and 'questions'")
         return None
@@ -364,7 +468,18 @@ def _load_question(
             if span is None:
                 check.problem(f"{cwhere}: quote not found in {source}: {quote.strip()[:80]!r}")
                 continue
+            region = sources[source].unrelated_region_at(*span)
+            if region is not None:
+                check.problem(
+                    f"{cwhere}: quote is in a part of {source} that is not about the medicine "
+                    f"({region.note}): {quote.strip()[:60]!r}"
+                )
+                continue
             citations.append(Citation(source, quote.strip(), *span))
+
+    reviewed_on, reviewed_by_role = _review(entry, check)
+    if prompt is not None:
+        _check_structure(prompt, choices, check)
 
     if len(check.problems) != before:
         return None
@@ -372,7 +487,62 @@ def _load_question(
         id=qid, module_id=module_id, position=position, key_point=key_point, prompt=prompt,
         type=qtype.name, choices=tuple(choices), explanation=explanation,
         citations=tuple(citations), file=label,
+        reviewed_on=reviewed_on, reviewed_by_role=reviewed_by_role,
     )
+
+
+def _review(entry: dict, check: _Checker) -> tuple[dt.date | None, str | None]:
+    """`reviewed_on` (a date, not in the future) and `reviewed_by_role` go together; without them the
+    question is a draft."""
+    raw_date = entry.get("reviewed_on")
+    role = check.text(entry, "reviewed_by_role", "question", required=False)
+    if raw_date is None and role is None:
+        check.warn("draft: no 'reviewed_on' / 'reviewed_by_role', so it is never shown to patients")
+        return None, None
+    if isinstance(raw_date, str):
+        try:
+            raw_date = dt.date.fromisoformat(raw_date.strip())
+        except ValueError:
+            pass
+    if isinstance(raw_date, dt.datetime) or not isinstance(raw_date, dt.date):
+        check.problem("question: 'reviewed_on' must be a date written YYYY-MM-DD")
+        return None, None
+    if raw_date > dt.date.today():
+        check.problem(f"question: 'reviewed_on' {raw_date} is in the future")
+        return None, None
+    if role is None:
+        check.problem("question: 'reviewed_by_role' is missing (who reviewed it, e.g. 'clinical educator')")
+        return None, None
+    return raw_date, role
+
+
+def question_stem(prompt: str) -> str:
+    """The part of a prompt that asks: a true/false statement, or the sentence(s) ending in '?'.
+    Scenario sentences before it may say "You cannot sleep"; the question itself must be positive."""
+    if prompt.lower().startswith("true or false:"):
+        return prompt.split(":", 1)[1]
+    asked = [s for s in re.split(r"(?<=[.?!])\s+", prompt) if s.endswith("?")]
+    return " ".join(asked) or prompt
+
+
+def _check_structure(prompt: str, choices: list[Choice], check: _Checker) -> None:
+    negation = NEGATED_STEM.search(question_stem(prompt))
+    if negation:
+        check.problem(f"question: the prompt is negated ({negation.group(0)!r}); ask the positive question")
+    for number, choice in enumerate(choices, start=1):
+        if BLANKET_CHOICE.search(choice.text):
+            check.problem(f"choice #{number}: '{choice.text}' — no 'all/none of the above' choices")
+    right = [len(c.text) for c in choices if c.correct]
+    wrong = [len(c.text) for c in choices if not c.correct]
+    if not right or not wrong or len(choices) < 3:
+        return
+    if len(right) == 1:  # one right answer: it must not stand out from the longest wrong one
+        right_size, wrong_size, what = right[0], max(wrong), "the longest wrong one"
+    else:  # several right answers: compare the typical lengths
+        right_size, wrong_size, what = sum(right) // len(right), sum(wrong) // len(wrong), "the wrong ones on average"
+    if right_size > GIVEAWAY_RATIO * wrong_size and right_size - wrong_size >= GIVEAWAY_MIN_CHARS:
+        check.warn(f"the right choice ({right_size} characters) is much longer than {what} "
+                   f"({wrong_size}): a giveaway")
 
 
 def load_bank(folder: str | Path) -> Bank:
@@ -381,17 +551,62 @@ def load_bank(folder: str | Path) -> Bank:
     problems: list[Problem] = []
     if not folder.is_dir():
         raise BankError([Problem(str(folder), None, "question folder does not exist")])
+    warnings: list[Problem] = []
     sources = load_sources(folder / SOURCES_FOLDER, problems)
+    vocabulary = load_vocabulary(folder, problems)
     folded = {name: NormalisedText.of(source.text) for name, source in sources.items()}
-    files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+    files = [p for p in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+             if p.name != VOCABULARY_FILE]
     if not files:
         problems.append(Problem(str(folder), None, "contains no module files (*.yaml)"))
-    modules = [m for m in (_load_module_file(p, sources, folded, problems) for p in files) if m]
+    modules = [m for m in (_load_module_file(p, sources, folded, problems, warnings) for p in files) if m]
     problems.extend(_bank_wide_problems(modules))
+    readability = _readability_gate(modules, vocabulary, problems, warnings)
     if problems:
-        raise BankError(problems)
+        raise BankError(problems, warnings)
     modules.sort(key=lambda m: (m.order, m.id))
-    return Bank(tuple(modules), sources)
+    return Bank(tuple(modules), sources, tuple(warnings), readability)
+
+
+def load_vocabulary(folder: Path, problems: list[Problem]) -> frozenset[str]:
+    """Words the Dale-Chall measure counts as familiar: proper names and terms the bank explains."""
+    path = folder / VOCABULARY_FILE
+    if not path.is_file():
+        return frozenset()
+    data = _read_yaml(path, problems, VOCABULARY_FILE)
+    entries = data.get("familiar_words") if isinstance(data, dict) else None
+    if not isinstance(entries, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in entries.items()
+    ):
+        if data is not None:
+            problems.append(Problem(VOCABULARY_FILE, None,
+                                    "'familiar_words' must map each word to why patients know it"))
+        return frozenset()
+    return frozenset(word.lower() for word in entries)
+
+
+def _readability_gate(
+    modules: list[ModuleSpec], vocabulary: frozenset[str], problems: list[Problem], warnings: list[Problem]
+) -> dict[str, Readability]:
+    table: dict[str, Readability] = {}
+    for module in modules:
+        for question in module.questions:
+            table[question.id] = measure_parts(question.patient_parts(), vocabulary)
+        table[module.id] = measure(" ".join(q.patient_text() for q in module.questions), vocabulary)
+        for key, question_id in [(q.id, q.id) for q in module.questions] + [(module.id, None)]:
+            score = table[key]
+            if score.level == "ok":
+                continue
+            part = f" (its {score.hardest_part})" if score.hardest_part else ""
+            message = (
+                f"reads above grade {8 if score.level == 'error' else 6}: Flesch-Kincaid "
+                f"{score.flesch_kincaid}{part}, Dale-Chall {score.dale_chall} (grade {score.dale_chall_grade})"
+                + (f"; hard words: {', '.join(score.hard_words[:8])}" if score.hard_words else "")
+            )
+            where = "" if question_id else f"module '{module.id}' as a whole "
+            target = problems if score.level == "error" else warnings
+            target.append(Problem(module.file, question_id, where + message))
+    return table
 
 
 def _bank_wide_problems(modules: list[ModuleSpec]) -> list[Problem]:

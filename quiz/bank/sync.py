@@ -4,6 +4,9 @@
   answers that point at them, are never changed.
 * A question or module missing from the bank is retired (kept, marked with `retired_at`), and comes
   back if it reappears.
+* A review belongs to the content it reviewed. When a question's content changes but its
+  `reviewed_on`/`reviewed_by_role` do not, the new version is a draft until someone reviews it again
+  (and records a new date); adding or renewing a review on unchanged content updates that version.
 * Syncing the same bank twice changes nothing. The caller commits or rolls back: one bank load is one
   transaction.
 """
@@ -24,6 +27,8 @@ class SyncReport:
     questions_changed: list[str] = field(default_factory=list)
     questions_retired: list[str] = field(default_factory=list)
     questions_restored: list[str] = field(default_factory=list)
+    reviews_recorded: list[str] = field(default_factory=list)
+    changed_since_review: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -34,6 +39,8 @@ class SyncReport:
             "modules_added": "modules added", "modules_retired": "modules retired",
             "questions_added": "questions added", "questions_changed": "questions with a new version",
             "questions_restored": "questions restored", "questions_retired": "questions retired",
+            "reviews_recorded": "reviews recorded",
+            "changed_since_review": "changed since their last review (drafts until reviewed again)",
         }
         return [f"{label}: {', '.join(getattr(self, name))}"
                 for name, label in labels.items() if getattr(self, name)]
@@ -45,7 +52,7 @@ def sync_bank(bank: Bank) -> SyncReport:
     modules = {m.id: m for m in db.session.execute(db.select(Module)).scalars()}
     questions = {q.id: q for q in db.session.execute(db.select(Question)).scalars()}
     versions = {
-        (v.question_id, v.fingerprint)
+        (v.question_id, v.fingerprint): v
         for v in db.session.execute(db.select(QuestionVersion)).scalars()
     }
 
@@ -66,20 +73,34 @@ def sync_bank(bank: Bank) -> SyncReport:
         seen.add(spec.id)
         question = questions.get(spec.id)
         fingerprint = spec.fingerprint
+        previous = None
         if question is None:
             question = Question(id=spec.id, current_fingerprint=fingerprint)
             db.session.add(question)
             report.questions_added.append(spec.id)
         elif question.current_fingerprint != fingerprint:
             report.questions_changed.append(spec.id)
+            previous = versions.get((spec.id, question.current_fingerprint))
         if question.retired_at is not None:
             report.questions_restored.append(spec.id)
         _assign(question, module_id=spec.module_id, position=spec.position,
                 current_fingerprint=fingerprint, retired_at=None)
-        if (spec.id, fingerprint) not in versions:
-            content = spec.content()
-            db.session.add(QuestionVersion(question_id=spec.id, fingerprint=fingerprint, **content))
-            versions.add((spec.id, fingerprint))
+        review = {"reviewed_on": spec.reviewed_on, "reviewed_by_role": spec.reviewed_by_role}
+        version = versions.get((spec.id, fingerprint))
+        if version is None:
+            if (previous is not None and spec.reviewed_on is not None
+                    and (previous.reviewed_on, previous.reviewed_by_role)
+                    == (spec.reviewed_on, spec.reviewed_by_role)):
+                # The content changed under an old review: that review was of other words.
+                review = {"reviewed_on": None, "reviewed_by_role": None}
+                report.changed_since_review.append(spec.id)
+            version = QuestionVersion(question_id=spec.id, fingerprint=fingerprint,
+                                      **spec.content(), **review)
+            db.session.add(version)
+            versions[(spec.id, fingerprint)] = version
+        elif (version.reviewed_on, version.reviewed_by_role) != (spec.reviewed_on, spec.reviewed_by_role):
+            _assign(version, **review)
+            report.reviews_recorded.append(spec.id)
 
     for question in questions.values():
         if question.id not in seen and question.retired_at is None:

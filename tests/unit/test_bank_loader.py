@@ -14,7 +14,7 @@ QUOTE = "Never stop baclofen suddenly."
 SOURCE = "003_cc7d42d20a1fa13c.txt"
 
 
-def question(qid, key_point="Never stop suddenly.", **changes):
+def question(qid, key_point="Never stop it all at once. Ask your doctor first.", **changes):
     data = {
         "id": qid,
         "key_point": key_point,
@@ -217,7 +217,7 @@ def test_module_ids_must_be_unique(bank_dir):
 
 
 def test_critical_key_point_with_one_question_is_refused(bank_dir):
-    data = module_file(questions=[question("q-one"), question("q-two", key_point="Never stop suddenly")])
+    data = module_file(questions=[question("q-one"), question("q-two", key_point="Never stop it all at once. Ask your doctor first")])
     write(bank_dir, "stopping.yaml", data)
     problems = problems_for(bank_dir)
     assert sum("needs at least two questions" in p for p in problems) == 2
