@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
-from .models import Assignment, AssignmentModule, Module, utcnow
+from .models import Assignment, AssignmentModule, Module, Question, QuestionVersion, utcnow
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
@@ -41,6 +41,23 @@ def hash_code(raw: str) -> str:
 
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def ready_module_ids(module_ids: list[str] | None = None) -> list[str]:
+    """Live modules with at least one question a patient may see (reviewed, not retired), in order."""
+    query = (
+        db.select(Module.id)
+        .join(Question, Question.module_id == Module.id)
+        .join(QuestionVersion, (QuestionVersion.question_id == Question.id)
+              & (QuestionVersion.fingerprint == Question.current_fingerprint))
+        .where(Module.retired_at.is_(None), Question.retired_at.is_(None),
+               QuestionVersion.reviewed_on.is_not(None))
+        .group_by(Module.id, Module.position)
+        .order_by(Module.position)
+    )
+    if module_ids is not None:
+        query = query.where(Module.id.in_(module_ids))
+    return list(db.session.execute(query).scalars())
 
 
 def find_assignment(raw_code: str, now: datetime | None = None) -> Assignment | None:
@@ -75,14 +92,16 @@ def create_assignment(
         raise AssignmentError("a module is listed twice")
     if valid_days < 1:
         raise AssignmentError("an access code must stay valid for at least one day")
-    live = {
-        m.id for m in db.session.execute(
-            db.select(Module).where(Module.id.in_(module_ids), Module.retired_at.is_(None))
-        ).scalars()
-    }
+    live = set(db.session.execute(
+        db.select(Module.id).where(Module.id.in_(module_ids), Module.retired_at.is_(None))
+    ).scalars())
     unknown = [m for m in module_ids if m not in live]
     if unknown:
         raise AssignmentError(f"unknown module(s): {', '.join(unknown)}")
+    ready = set(ready_module_ids(module_ids))
+    not_ready = [m for m in module_ids if m not in ready]
+    if not_ready:
+        raise AssignmentError(f"module(s) with no reviewed questions yet: {', '.join(not_ready)}")
 
     for _ in range(5):
         candidate = normalise_code(code) if code else new_code()

@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app, url_for
 from flask.cli import AppGroup, with_appcontext
 
-from .assignments import AssignmentError, create_assignment, find_assignment, format_code
+from .assignments import AssignmentError, create_assignment, find_assignment, format_code, ready_module_ids
 from .bank import BankError, load_bank, sync_bank
 from .extensions import db
 
@@ -141,13 +141,7 @@ def demo():
         raise click.ClickException("Demo data is only created with QUIZ_ENV=development.")
     assignment = find_assignment(DEMO_CODE)
     if assignment is None:
-        from .models import Module
-
-        module_ids = [
-            m.id for m in db.session.execute(
-                db.select(Module).where(Module.retired_at.is_(None)).order_by(Module.position)
-            ).scalars()
-        ]
+        module_ids = ready_module_ids()
         if not module_ids:
             raise click.ClickException("Load the question bank first: flask --app wsgi questions load")
         from .models import Assignment

@@ -560,7 +560,7 @@ def load_bank(folder: str | Path) -> Bank:
     if not files:
         problems.append(Problem(str(folder), None, "contains no module files (*.yaml)"))
     modules = [m for m in (_load_module_file(p, sources, folded, problems, warnings) for p in files) if m]
-    problems.extend(_bank_wide_problems(modules))
+    problems.extend(_bank_wide_problems(modules, warnings))
     readability = _readability_gate(modules, vocabulary, problems, warnings)
     if problems:
         raise BankError(problems, warnings)
@@ -609,7 +609,7 @@ def _readability_gate(
     return table
 
 
-def _bank_wide_problems(modules: list[ModuleSpec]) -> list[Problem]:
+def _bank_wide_problems(modules: list[ModuleSpec], warnings: list[Problem]) -> list[Problem]:
     problems: list[Problem] = []
     module_files: dict[str, str] = {}
     question_files: dict[str, str] = {}
@@ -628,11 +628,18 @@ def _bank_wide_problems(modules: list[ModuleSpec]) -> list[Problem]:
             groups: dict[str, list[str]] = defaultdict(list)
             for question in module.questions:
                 groups[question.key_point].append(question.id)
+            reviewed = {q.id for q in module.questions if not q.is_draft}
             for key_point, ids in groups.items():
                 if len(ids) < 2:
                     problems.append(Problem(
                         module.file, ids[0],
                         "in a critical module every key point needs at least two questions; "
                         f"no other question has the key point {key_point[:60]!r}",
+                    ))
+                elif len([i for i in ids if i in reviewed]) == 1:
+                    warnings.append(Problem(
+                        module.file, next(i for i in ids if i in reviewed),
+                        "the only reviewed question on its key point: a patient who misses it is "
+                        "re-checked with the same question until another one is reviewed",
                     ))
     return problems

@@ -159,6 +159,8 @@ def _card(state, answer_form=None, status: int = 200) -> Response:
             )
         context.update(card="question", version=version, form=answer_form,
                        qtype=QUESTION_TYPES[version.type])
+    elif not state.progress.key_points:
+        context.update(card="unavailable")  # every question withdrawn or back in review
     else:
         context.update(card="complete")
     return render_page_or_block("patient/module.html", status=status, **context)

@@ -57,15 +57,19 @@ def assigned_module(assignment: Assignment, module_id: str) -> Module | None:
     return None
 
 
+def served_questions(module: Module) -> list[Question]:
+    """The module's questions a patient may see: not retired, and their current content reviewed."""
+    questions = db.session.execute(
+        db.select(Question)
+        .where(Question.module_id == module.id, Question.retired_at.is_(None))
+        .options(selectinload(Question.versions))
+        .order_by(Question.position)
+    ).scalars()
+    return [q for q in questions if not q.current_version.is_draft]
+
+
 def module_state(assignment: Assignment, module: Module) -> ModuleState:
-    questions = list(
-        db.session.execute(
-            db.select(Question)
-            .where(Question.module_id == module.id, Question.retired_at.is_(None))
-            .options(selectinload(Question.versions))
-            .order_by(Question.position)
-        ).scalars()
-    )
+    questions = served_questions(module)
     answers = list(
         db.session.execute(
             db.select(Answer)

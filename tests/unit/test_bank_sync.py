@@ -104,3 +104,54 @@ def test_the_real_bank_syncs_idempotently(empty_app):
     first = load(QUESTIONS_DIR)
     assert len(first.questions_added) == len(load_bank(QUESTIONS_DIR).questions)
     assert not load(QUESTIONS_DIR).changed
+
+
+# --- reviews belong to the content they reviewed ------------------------------------------------
+
+REVIEW = {"reviewed_on": "2026-11-01", "reviewed_by_role": "clinical educator"}
+
+
+def reviewed_file(prompt="You feel better. What should you do?", review=REVIEW):
+    return module_file(questions=[question("q-one", prompt=prompt, **review), question("q-two", **REVIEW)])
+
+
+def current(question_id):
+    return db.session.get(Question, question_id).current_version
+
+
+def test_a_review_is_stored_with_the_version(empty_app, folder):
+    write(folder, "stopping.yaml", reviewed_file())
+    load(folder)
+    version = current("q-one")
+    assert not version.is_draft and version.reviewed_by_role == "clinical educator"
+
+
+def test_content_changed_under_an_old_review_becomes_a_draft(empty_app, folder):
+    write(folder, "stopping.yaml", reviewed_file())
+    load(folder)
+    write(folder, "stopping.yaml", reviewed_file(prompt="You feel much better. What now?"))
+    report = load(folder)
+    assert report.changed_since_review == ["q-one"]
+    assert current("q-one").is_draft
+    assert not db.session.get(Question, "q-one").versions[0].is_draft  # the old version keeps its review
+
+
+def test_a_renewed_review_of_changed_content_is_recorded(empty_app, folder):
+    write(folder, "stopping.yaml", reviewed_file())
+    load(folder)
+    renewed = {"reviewed_on": "2026-11-20", "reviewed_by_role": "pharmacist"}
+    write(folder, "stopping.yaml", reviewed_file(prompt="You feel much better. What now?", review=renewed))
+    report = load(folder)
+    assert report.changed_since_review == []
+    assert str(current("q-one").reviewed_on) == "2026-11-20"
+
+
+def test_reviewing_unchanged_content_updates_its_version(empty_app, folder):
+    load(folder)  # module_file() questions are drafts
+    assert current("q-one").is_draft
+    write(folder, "stopping.yaml", reviewed_file())
+    report = load(folder)
+    assert set(report.reviews_recorded) == {"q-one", "q-two"} and not report.questions_changed
+    assert not current("q-one").is_draft
+    assert count(QuestionVersion) == 2
+    assert not load(folder).changed
