@@ -1,4 +1,5 @@
-"""The cited source documents: each is readable in full, with the cited passage highlighted.
+"""The cited source documents: each is readable in full, with the cited passage highlighted, the parts
+that are not about the medicine marked as not used, and the list of questions that quote it.
 
 Sources are read from the bank folder (`QUESTIONS_DIR/sources`), validated by the same loader as the
 bank, and kept in memory for the life of the process: they change only with a deploy.
@@ -8,9 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
+from sqlalchemy.orm import selectinload
 
 from ..bank.citations import NormalisedText, find_quote
 from ..bank.loader import SOURCES_FOLDER, BankError, Source, load_sources
+from ..extensions import db
+from ..models import Module, Question
 
 bp = Blueprint("sources", __name__)
 
@@ -50,18 +54,63 @@ def citation_view(citation: dict) -> CitationView:
     return CitationView(source, citation["quote"], url)
 
 
+@dataclass(frozen=True)
+class Segment:
+    kind: str  # "text", "cited" or "unrelated"
+    text: str
+    note: str = ""
+
+
+def segments(source: Source, passage: tuple[int, int] | None) -> list[Segment]:
+    """The source text cut at the cited passage and the unrelated regions (which never overlap: a
+    citation into an unrelated region is refused when the bank loads)."""
+    marks = [(r.start, r.end, "unrelated", r.note) for r in source.unrelated]
+    if passage is not None and source.unrelated_region_at(*passage) is None:
+        marks.append((passage[0], passage[1], "cited", ""))
+    result: list[Segment] = []
+    at = 0
+    for start, end, kind, note in sorted(marks):
+        if start > at:
+            result.append(Segment("text", source.text[at:start]))
+        result.append(Segment(kind, source.text[start:end], note))
+        at = end
+    if at < len(source.text):
+        result.append(Segment("text", source.text[at:]))
+    return result
+
+
+def citing_questions(name: str) -> list[tuple[Module, str]]:
+    """(module, prompt) of every question patients can see whose current version quotes `name`."""
+    questions = db.session.execute(
+        db.select(Question).where(Question.retired_at.is_(None))
+        .options(selectinload(Question.versions), selectinload(Question.module))
+        .order_by(Question.module_id, Question.position)
+    ).scalars()
+    found = []
+    for question in questions:
+        version = question.current_version
+        if not version.is_draft and any(c["source"] == name for c in version.citations):
+            found.append((question.module, version.prompt))
+    return sorted(found, key=lambda pair: (pair[0].position, pair[0].id))
+
+
+def _passage(raw: str, length: int) -> tuple[int, int] | None:
+    start_text, _, end_text = raw.partition("-")
+    if start_text.isdigit() and end_text.isdigit():
+        start, end = int(start_text), int(end_text)
+        if 0 <= start < end <= length:
+            return start, end
+    return None
+
+
 @bp.get("/sources/<name>")
 def source_show(name: str):
     entry = sources().get(name)
     if entry is None:
         abort(404)
     source, _ = entry
-    before, passage, after = source.text, "", ""
-    raw = request.args.get("passage", "")
-    start_text, _, end_text = raw.partition("-")
-    if start_text.isdigit() and end_text.isdigit():
-        start, end = int(start_text), int(end_text)
-        if 0 <= start < end <= len(source.text):
-            before, passage, after = source.text[:start], source.text[start:end], source.text[end:]
-    return render_template("sources/show.html", source=source, before=before, passage=passage,
-                           after=after)
+    parts = segments(source, _passage(request.args.get("passage", ""), len(source.text)))
+    return render_template(
+        "sources/show.html", source=source, segments=parts,
+        has_passage=any(p.kind == "cited" for p in parts), citing=citing_questions(name),
+    )
