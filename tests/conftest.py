@@ -6,6 +6,7 @@ postgresql+psycopg://postgres@127.0.0.1:5432/test) to run the same tests on Post
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,10 @@ def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
     assert match, "no CSRF token in page"
     return match.group(1)
+
+
+@pytest.fixture
+def bank_dir(tmp_path):
+    """A bank folder with the real sources and no modules yet (see tests/bankfiles.py)."""
+    shutil.copytree(QUESTIONS_DIR / "sources", tmp_path / "sources")
+    return tmp_path

@@ -263,6 +263,13 @@ class Patient:
         self.page.get_by_role("button", name="Start").click()
         expect(self.page.get_by_role("heading", level=1, name="Your topics")).to_be_visible()
 
+    def begin(self, module: ModuleInfo) -> str:
+        """A fresh assignment of `module`: start with its code and open the module. Returns the code."""
+        code = self.server.new_assignment([module.id])
+        self.start(code)
+        self.open_module(module.id)
+        return code
+
     def module_item(self, module_id: str):
         return self.page.locator("li.module-item").filter(has=self.page.locator(f"#module-{module_id}"))
 

@@ -11,12 +11,10 @@ def squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def test_whole_module_with_htmx(page, live_server, new_code, patient):
+def test_whole_module_with_htmx(page, live_server, patient):
     module = live_server.module_with_retry()
-    code = new_code([module.id])
     p = patient(page)
-    p.start(code)
-    p.open_module(module.id)
+    code = p.begin(module)
     expect(page.get_by_role("heading", level=1, name=module.title)).to_be_visible()
 
     # htmx is really driving this page (not just loaded).
@@ -114,12 +112,10 @@ def test_whole_module_with_htmx(page, live_server, new_code, patient):
     page.emulate_media(media="screen")
 
 
-def test_double_click_stores_one_answer(page, live_server, new_code, patient):
+def test_double_click_stores_one_answer(page, live_server, patient):
     module = live_server.smallest_module()
-    code = new_code([module.id])
     p = patient(page)
-    p.start(code)
-    p.open_module(module.id)
+    code = p.begin(module)
     page.wait_for_function("() => window.htmx !== undefined")
     q = p.question()
     p.choose(q.correct)

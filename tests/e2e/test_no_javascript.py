@@ -79,13 +79,11 @@ def test_single_choice_error_without_javascript(nojs_page, live_server, new_code
     p.answer(correct=True)
 
 
-def test_double_click_without_javascript(nojs_page, live_server, new_code, patient):
+def test_double_click_without_javascript(nojs_page, live_server, patient):
     page = nojs_page
     module = live_server.smallest_module()
-    code = new_code([module.id])
     p = patient(page)
-    p.start(code)
-    p.open_module(module.id)
+    code = p.begin(module)
     q = p.question()
     p.choose(q.correct)
     page.get_by_role("button", name="Check my answer").dblclick()
@@ -95,13 +93,11 @@ def test_double_click_without_javascript(nojs_page, live_server, new_code, patie
     assert len(live_server.answers(code)) == 1
 
 
-def test_refresh_and_back_without_javascript(nojs_page, live_server, new_code, patient):
+def test_refresh_and_back_without_javascript(nojs_page, live_server, patient):
     page = nojs_page
     module = live_server.smallest_module()
-    code = new_code([module.id])
     p = patient(page)
-    p.start(code)
-    p.open_module(module.id)
+    code = p.begin(module)
     q = p.answer(correct=False)
     page.reload()  # a GET after the 303: no "resend the form?" and no second answer
     p.expect_feedback(correct=False)

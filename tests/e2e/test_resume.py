@@ -72,12 +72,10 @@ def test_resume_in_a_new_browser(new_context, live_server, new_code, patient):
     context.close()
 
 
-def test_stop_for_now_signs_out_and_keeps_progress(page, live_server, new_code, patient):
+def test_stop_for_now_signs_out_and_keeps_progress(page, live_server, patient):
     module = live_server.smallest_module()
-    code = new_code([module.id])
     p = patient(page)
-    p.start(code)
-    p.open_module(module.id)
+    code = p.begin(module)
     p.answer(correct=True)
     page.get_by_role("button", name="Stop for now").click()
     expect(page.get_by_role("heading", level=1, name="Welcome")).to_be_visible()

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 import yaml
 
-from quiz.bank import BankError, load_bank
+from quiz.bank import load_bank
 from quiz.bank.readability import is_familiar, measure
-from tests.unit.test_bank_loader import bank_dir, module_file, problems_for, question, write  # noqa: F401
+from tests.bankfiles import module_file, problems_for, question, write
 
 REVIEW = {"reviewed_on": "2026-11-01", "reviewed_by_role": "clinical educator"}
 

@@ -2,59 +2,12 @@
 from __future__ import annotations
 
 import copy
-import shutil
 
 import pytest
 import yaml
 
-from quiz.bank import BankError, load_bank
-from tests.conftest import QUESTIONS_DIR
-
-QUOTE = "Never stop baclofen suddenly."
-SOURCE = "003_cc7d42d20a1fa13c.txt"
-
-
-def question(qid, key_point="Never stop it all at once. Ask your doctor first.", **changes):
-    data = {
-        "id": qid,
-        "key_point": key_point,
-        "prompt": "You feel better. What should you do?",
-        "type": "single",
-        "choices": [
-            {"text": "Keep taking it and ask your doctor.", "correct": True},
-            {"text": "Stop it today.", "correct": False, "feedback": "Stopping suddenly is not safe."},
-        ],
-        "explanation": "Do not stop suddenly.",
-        "citations": [{"source": SOURCE, "quote": QUOTE}],
-    }
-    data.update(changes)
-    return data
-
-
-def module_file(module_id="stopping", critical=True, questions=None):
-    return {
-        "module": {"id": module_id, "title": "Stopping", "summary": "How to stop.", "critical": critical},
-        "questions": questions if questions is not None else [question("q-one"), question("q-two")],
-    }
-
-
-@pytest.fixture
-def bank_dir(tmp_path):
-    """A bank folder with the real sources and no modules yet."""
-    shutil.copytree(QUESTIONS_DIR / "sources", tmp_path / "sources")
-    return tmp_path
-
-
-def write(folder, name, data):
-    text = data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
-    (folder / name).write_text(text, encoding="utf-8")
-
-
-def problems_for(folder):
-    with pytest.raises(BankError) as caught:
-        load_bank(folder)
-    return [str(p) for p in caught.value.problems]
-
+from quiz.bank import load_bank
+from tests.bankfiles import QUOTE, SOURCE, module_file, problems_for, question, write
 
 def test_the_real_bank_loads(bank):
     assert len(bank.modules) >= 4

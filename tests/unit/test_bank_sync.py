@@ -9,7 +9,7 @@ from quiz.bank import BankError, load_bank, sync_bank
 from quiz.extensions import db
 from quiz.models import Module, Question, QuestionVersion
 from tests.conftest import QUESTIONS_DIR, make_app
-from tests.unit.test_bank_loader import module_file, question, write
+from tests.bankfiles import module_file, question, write
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from quiz.extensions import db
 from quiz.models import Answer, Assignment, utcnow
 from tests.conftest import csrf_token
-from tests.web.patient import HX, Patient, answers_stored, seen, text
+from tests.web.patient import HX, Patient, answers_stored, text
 
 CODE_PROBLEM = "We could not open a quiz with that code."
 
