@@ -350,3 +350,14 @@ def test_signed_out_elsewhere_then_answer_shows_a_message(context, live_server, 
     p.start(code)
     p.open_module(module.id)
     assert p.question() == q
+
+
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_summary_prints_on_one_page_with_every_module(page, live_server, new_code, patient, paper):
+    """The take-home summary of the largest possible assignment (every module) fits one sheet."""
+    code = new_code(list(live_server.modules))
+    patient(page).start(code)
+    page.goto("/summary")
+    pdf = page.pdf(format=paper)
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert pages == 1, f"the summary prints on {pages} {paper} pages"
