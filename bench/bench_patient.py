@@ -82,12 +82,14 @@ def measure_requests(app, repeat: int) -> dict[str, float]:
         if "You have finished this topic" in page:
             return
         step = re.search(r'name="step" value="(\d+)"', page).group(1)
+        version_id = re.search(r'name="version_id" value="(\d+)"', page).group(1)
         qid = re.search(r'name="question_id" type="hidden" value="([^"]+)"', page).group(1)
         with app.app_context():
             flags = [c["correct"] for c in db.session.get(Question, qid).current_version.choices]
         right = [str(i) for i, f in enumerate(flags) if f]
         feedback = client.post("/quiz/kidney-health/answer", data={
-            "step": step, "question_id": qid, "choice": right, "csrf_token": token(page)},
+            "step": step, "question_id": qid, "version_id": version_id, "choice": right,
+            "csrf_token": token(page)},
             headers={"HX-Request": "true"}).text
         answer_id = re.search(r'name="answer_id" required type="hidden" value="(\d+)"', feedback).group(1)
         client.post("/quiz/kidney-health/next", data={"answer_id": answer_id, "csrf_token": token(page)},

@@ -4,9 +4,11 @@
   answers that point at them, are never changed.
 * A question or module missing from the bank is retired (kept, marked with `retired_at`), and comes
   back if it reappears.
-* A review belongs to the content it reviewed. When a question's content changes but its
-  `reviewed_on`/`reviewed_by_role` do not, the new version is a draft until someone reviews it again
-  (and records a new date); adding or renewing a review on unchanged content updates that version.
+* A review belongs to the content it reviewed: one (`reviewed_on`, `reviewed_by_role`) pair certifies
+  one version of a question. When a question's content changes but its review fields do not, the new
+  version is a draft until someone reviews it again and records a new date (or role); reloading the
+  same files again does not move the old review onto it. Adding or renewing a review on unchanged
+  content updates that version. Reverting to reviewed content makes it current, reviewed, again.
 * Syncing the same bank twice changes nothing. The caller commits or rolls back: one bank load is one
   transaction.
 """
@@ -73,34 +75,41 @@ def sync_bank(bank: Bank) -> SyncReport:
         seen.add(spec.id)
         question = questions.get(spec.id)
         fingerprint = spec.fingerprint
-        previous = None
         if question is None:
             question = Question(id=spec.id, current_fingerprint=fingerprint)
             db.session.add(question)
             report.questions_added.append(spec.id)
         elif question.current_fingerprint != fingerprint:
             report.questions_changed.append(spec.id)
-            previous = versions.get((spec.id, question.current_fingerprint))
         if question.retired_at is not None:
             report.questions_restored.append(spec.id)
         _assign(question, module_id=spec.module_id, position=spec.position,
                 current_fingerprint=fingerprint, retired_at=None)
+        claimed = (spec.reviewed_on, spec.reviewed_by_role)
         review = {"reviewed_on": spec.reviewed_on, "reviewed_by_role": spec.reviewed_by_role}
+        # The same review already certifies other words of this question: it says nothing of these.
+        used_elsewhere = spec.reviewed_on is not None and any(
+            (v.reviewed_on, v.reviewed_by_role) == claimed
+            for (qid, fp), v in versions.items() if qid == spec.id and fp != fingerprint
+        )
+        unreviewed = {"reviewed_on": None, "reviewed_by_role": None}
         version = versions.get((spec.id, fingerprint))
         if version is None:
-            if (previous is not None and spec.reviewed_on is not None
-                    and (previous.reviewed_on, previous.reviewed_by_role)
-                    == (spec.reviewed_on, spec.reviewed_by_role)):
-                # The content changed under an old review: that review was of other words.
-                review = {"reviewed_on": None, "reviewed_by_role": None}
+            if used_elsewhere:
+                review = unreviewed
                 report.changed_since_review.append(spec.id)
             version = QuestionVersion(question_id=spec.id, fingerprint=fingerprint,
                                       **spec.content(), **review)
             db.session.add(version)
             versions[(spec.id, fingerprint)] = version
-        elif (version.reviewed_on, version.reviewed_by_role) != (spec.reviewed_on, spec.reviewed_by_role):
-            _assign(version, **review)
-            report.reviews_recorded.append(spec.id)
+        elif (version.reviewed_on, version.reviewed_by_role) != claimed:
+            if used_elsewhere:
+                if version.reviewed_on is not None:
+                    _assign(version, **unreviewed)
+                report.changed_since_review.append(spec.id)
+            else:
+                _assign(version, **review)
+                report.reviews_recorded.append(spec.id)
 
     for question in questions.values():
         if question.id not in seen and question.retired_at is None:

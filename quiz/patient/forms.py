@@ -20,6 +20,9 @@ class StartForm(FlaskForm):
 class AnswerFormBase(FlaskForm):
     step = IntegerField(validators=[InputRequired()])
     question_id = HiddenField(validators=[DataRequired()])
+    # The exact version on the card: choices are posted by position, so they only mean something
+    # against the words the patient saw.
+    version_id = IntegerField(validators=[InputRequired()])
 
     def selected(self) -> list[int]:
         data = self.choice.data

@@ -19,7 +19,7 @@ from ..question_types import QUESTION_TYPES
 from ..sources.routes import citation_view
 from .forms import LeaveForm, NextForm, StartForm, answer_form_for
 from .service import (
-    StaleAnswer, acknowledge, assigned_module, assignment_states, module_state, submit_answer,
+    QuestionChanged, StaleAnswer, acknowledge, assigned_module, assignment_states, module_state, submit_answer,
 )
 
 bp = Blueprint("patient", __name__)
@@ -30,6 +30,7 @@ CODE_PROBLEM = (
 )
 ENDED = "This quiz code has ended. Please ask your nurse for a new code."
 SIGN_IN_AGAIN = "Please enter your code to carry on. Your answers are saved."
+QUESTION_UPDATED = "This question was just updated. Please read it again and choose your answer."
 SESSION_KEY = "assignment_id"
 PUBLIC_ENDPOINTS = {"patient.start", "patient.start_link"}
 
@@ -155,7 +156,8 @@ def _card(state, answer_form=None, status: int = 200) -> Response:
         version = state.next_question.current_version
         if answer_form is None:
             answer_form = answer_form_for(
-                version, formdata=None, step=state.next_step, question_id=state.next_question.id
+                version, formdata=None, step=state.next_step, question_id=state.next_question.id,
+                version_id=version.id,
             )
         context.update(card="question", version=version, form=answer_form,
                        qtype=QUESTION_TYPES[version.type])
@@ -182,11 +184,16 @@ def answer_submit(module_id: str):
     if not form.validate_on_submit():
         if form.step.data != state.next_step or form.question_id.data != question.id:
             return _after_post(module_id, stale=True)
+        if form.version_id.data != question.current_version.id:
+            return _after_post(module_id, message=QUESTION_UPDATED)
         return _card(state, answer_form=form, status=422)
     try:
-        submit_answer(g.assignment, module, form.step.data, form.question_id.data, form.selected())
+        submit_answer(g.assignment, module, form.step.data, form.question_id.data,
+                      form.version_id.data, form.selected())
     except StaleAnswer:
         return _after_post(module_id, stale=True)
+    except QuestionChanged:
+        return _after_post(module_id, message=QUESTION_UPDATED)
     return _after_post(module_id)
 
 
@@ -199,10 +206,12 @@ def feedback_next(module_id: str):
     return _after_post(module_id)
 
 
-def _after_post(module_id: str, stale: bool = False) -> Response:
+def _after_post(module_id: str, stale: bool = False, message: str | None = None) -> Response:
     """Post/redirect/get for plain forms; for htmx, the card the redirect would show."""
     if stale:
         flash("That answer was already saved. Here is where you are now.", "info")
+    if message:
+        flash(message, "info")
     if is_htmx():
         module = _module_or_404(module_id)
         return _card(module_state(g.assignment, module))

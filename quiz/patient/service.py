@@ -21,6 +21,10 @@ class StaleAnswer(Exception):
     """The posted form is not for the current card (an old tab, the back button); nothing stored."""
 
 
+class QuestionChanged(Exception):
+    """The question on the card was edited since the patient saw it; nothing stored."""
+
+
 @dataclass
 class ModuleState:
     module: Module
@@ -90,11 +94,12 @@ def assignment_states(assignment: Assignment) -> list[ModuleState]:
 
 
 def submit_answer(
-    assignment: Assignment, module: Module, step: int, question_id: str, selected: list[int]
+    assignment: Assignment, module: Module, step: int, question_id: str, version_id: int,
+    selected: list[int],
 ) -> tuple[Answer, bool]:
     """Store the answer for `step` and return it with True; if that step already has an answer (double
     click, replayed post, concurrent request) return the stored one with False. Raise StaleAnswer when
-    the form is not for the current card."""
+    the form is not for the current card, QuestionChanged when the card showed an older version."""
     state = module_state(assignment, module)
     if step < state.next_step:
         existing = state.answers[step]
@@ -105,6 +110,8 @@ def submit_answer(
     if step != state.next_step or state.pending_feedback or question is None or question.id != question_id:
         raise StaleAnswer()
     version = question.current_version
+    if version.id != version_id:
+        raise QuestionChanged()
     correct = grade(version.type, [c["correct"] for c in version.choices], selected)
     answer = Answer(
         assignment_id=assignment.id, module_id=module.id, step=step, question_id=question.id,

@@ -155,3 +155,34 @@ def test_reviewing_unchanged_content_updates_its_version(empty_app, folder):
     assert not current("q-one").is_draft
     assert count(QuestionVersion) == 2
     assert not load(folder).changed
+
+
+def test_reloading_an_edit_under_an_old_review_keeps_it_a_draft(empty_app, folder):
+    write(folder, "stopping.yaml", reviewed_file())
+    load(folder)
+    write(folder, "stopping.yaml", reviewed_file(prompt="You feel much better. What now?"))
+    load(folder)
+    report = load(folder)  # the same files again must not move the old review onto the new words
+    assert current("q-one").is_draft
+    assert "q-one" not in report.reviews_recorded
+
+
+def test_a_second_edit_under_an_old_review_is_still_a_draft(empty_app, folder):
+    write(folder, "stopping.yaml", reviewed_file())
+    load(folder)
+    write(folder, "stopping.yaml", reviewed_file(prompt="You feel much better. What now?"))
+    load(folder)
+    write(folder, "stopping.yaml", reviewed_file(prompt="You feel a lot better. What now?"))
+    load(folder)
+    assert current("q-one").is_draft
+
+
+def test_reverting_to_the_reviewed_words_serves_them_again(empty_app, folder):
+    write(folder, "stopping.yaml", reviewed_file())
+    load(folder)
+    write(folder, "stopping.yaml", reviewed_file(prompt="You feel much better. What now?"))
+    load(folder)
+    write(folder, "stopping.yaml", reviewed_file())
+    load(folder)
+    assert not current("q-one").is_draft
+    assert count(QuestionVersion) == 3

@@ -66,12 +66,24 @@ class Patient:
             return [str(i) for i, flag in enumerate(question.flags) if flag]
         return [str(question.flags.index(False))]
 
+    @staticmethod
+    def card_fields(page: str) -> dict:
+        """The hidden fields of the question card's form (what a browser would post back)."""
+        return {
+            "step": re.search(r'name="step" value="(\d+)"', page).group(1),
+            "question_id": re.search(r'name="question_id" type="hidden" value="([^"]+)"', page).group(1),
+            "version_id": re.search(r'name="version_id" value="(\d+)"', page).group(1),
+            "csrf_token": csrf_token(page),
+        }
+
+    def post_answer(self, page: str, **changes):
+        data = {**self.card_fields(page), **changes}
+        return self.client.post(f"{self.url}/answer", data=data, headers=self.headers)
+
     def answer(self, correct: bool, page: str | None = None):
         page = page or self.card().text
-        step, question = self.question_on(page)
-        data = {"step": step, "question_id": question.id, "choice": self.choices(question, correct),
-                "csrf_token": csrf_token(page)}
-        return self.client.post(f"{self.url}/answer", data=data, headers=self.headers), question
+        _, question = self.question_on(page)
+        return self.post_answer(page, choice=self.choices(question, correct)), question
 
     def next(self, page: str | None = None):
         page = page or self.card().text

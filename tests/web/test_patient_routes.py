@@ -184,10 +184,7 @@ def test_htmx_answer_returns_the_feedback_card_itself(client, assignment_code):
 def test_answer_without_a_choice_gets_422_next_to_the_choices(client, assignment_code, htmx):
     patient = Patient(client, htmx=htmx)
     patient.start(assignment_code)
-    page = patient.card().text
-    step, question = patient.question_on(page)
-    response = client.post(f"{patient.url}/answer", headers=patient.headers,
-                           data={"step": step, "question_id": question.id, "csrf_token": csrf_token(page)})
+    response = patient.post_answer(patient.card().text)
     assert response.status_code == 422
     assert "Choose an answer." in text(response) or "Choose at least one answer." in text(response)
     assert 'aria-describedby="choice-help choice-error"' in response.text
@@ -197,10 +194,7 @@ def test_answer_without_a_choice_gets_422_next_to_the_choices(client, assignment
 def test_answer_with_an_invented_choice_is_refused(client, assignment_code):
     patient = Patient(client)
     patient.start(assignment_code)
-    page = patient.card().text
-    step, question = patient.question_on(page)
-    response = client.post(f"{patient.url}/answer", data={
-        "step": step, "question_id": question.id, "choice": "99", "csrf_token": csrf_token(page)})
+    response = patient.post_answer(patient.card().text, choice="99")
     assert response.status_code == 422
     assert answers_stored(client.application) == 0
 
@@ -260,12 +254,8 @@ def test_an_old_question_form_after_moving_on_changes_nothing(client, assignment
 def test_a_forged_step_is_treated_as_stale(client, assignment_code):
     patient = Patient(client)
     patient.start(assignment_code)
-    page = patient.card().text
-    step, question = patient.question_on(page)
-    response = client.post(f"{patient.url}/answer", data={
-        "step": 5, "question_id": question.id, "choice": "0", "csrf_token": csrf_token(page)},
-        follow_redirects=True)
-    assert "That answer was already saved" in text(response)
+    patient.post_answer(patient.card().text, step=5, choice="0")
+    assert "That answer was already saved" in text(patient.card())
     assert answers_stored(client.application) == 0
 
 
@@ -365,7 +355,7 @@ def test_concurrent_answers_for_the_same_step_store_one(app, assignment_code):
                                   question_id=question.id, question_version_id=question.current_version.id,
                                   selected=[0], correct=False))
             db.session.commit()
-        stored, created = submit_answer(assignment, module, 0, question.id, [1])
+        stored, created = submit_answer(assignment, module, 0, question.id, question.current_version.id, [1])
         assert created is False and stored.selected == [0]
     assert answers_stored(app) == 1
 
@@ -418,3 +408,34 @@ def test_unknown_source_is_not_found(client, name):
 def test_unknown_page_gets_a_friendly_404(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404 and "We could not find that page" in text(response)
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_an_answer_to_a_question_edited_meanwhile_is_not_graded(app, client, assignment_code, tmp_path, htmx):
+    """The bank is reloaded while the patient reads a card: the posted choice positions refer to the
+    old words, so nothing is stored and the patient sees the new words with a message."""
+    import shutil
+
+    import yaml
+
+    from quiz.bank import load_bank, sync_bank
+    from tests.conftest import QUESTIONS_DIR
+
+    patient = Patient(client, htmx=htmx)
+    patient.start(assignment_code)
+    page = patient.card().text
+    _, question = patient.question_on(page)
+    shutil.copytree(QUESTIONS_DIR, tmp_path / "bank")
+    path = tmp_path / "bank" / "stopping-safely.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edited = next(q for q in data["questions"] if q["id"] == question.id)
+    edited["choices"].reverse()
+    edited["reviewed_on"] = "2026-11-21"  # a fresh review, so the new words are served
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with app.app_context():
+        sync_bank(load_bank(tmp_path / "bank"))
+        db.session.commit()
+    response = patient.post_answer(page, choice=patient.choices(question, correct=True))
+    assert answers_stored(app) == 0
+    card = text(patient.card()) if not htmx else text(response)
+    assert "This question was just updated" in card
