@@ -104,24 +104,23 @@ def module_progress(
     """Progress through one module and the question to ask next.
 
     `questions` are the module's live (question_id, key_point) pairs in bank order; `answers` are the
-    patient's answers in this module in the order given. Answers on questions no longer in the module
-    count towards their key point if that key point is still taught, and are otherwise ignored.
+    patient's answers in this module in the order given, each with the key point of the version the
+    patient saw. An answer counts towards that key point, the one the patient was taught, even if the
+    question has since been edited or moved to another key point; answers on key points no longer
+    taught are ignored. So a bank reload never rewrites what a past answer counted for.
     """
     order: list[str] = []
     question_ids: dict[str, list[str]] = {}
-    key_point_of: dict[str, str] = {}
     for question_id, key_point in questions:
         if key_point not in question_ids:
             order.append(key_point)
             question_ids[key_point] = []
         question_ids[key_point].append(question_id)
-        key_point_of[question_id] = key_point
 
     attempts: dict[str, list[tuple[int, AnswerRecord]]] = {k: [] for k in order}
     for step, answer in enumerate(answers):
-        key_point = key_point_of.get(answer.question_id, answer.key_point)
-        if key_point in attempts:
-            attempts[key_point].append((step, answer))
+        if answer.key_point in attempts:
+            attempts[answer.key_point].append((step, answer))
 
     progress = tuple(
         KeyPointProgress(k, tuple(question_ids[k]), tuple(a for _, a in attempts[k])) for k in order

@@ -636,6 +636,12 @@ def _bank_wide_problems(modules: list[ModuleSpec], warnings: list[Problem]) -> l
                         "in a critical module every key point needs at least two questions; "
                         f"no other question has the key point {key_point[:60]!r}",
                     ))
+                elif not any(i in reviewed for i in ids):
+                    warnings.append(Problem(
+                        module.file, ids[0],
+                        "no question on this key point is reviewed, so patients are not taught it: "
+                        f"{key_point[:60]!r}",
+                    ))
                 elif len([i for i in ids if i in reviewed]) == 1:
                     warnings.append(Problem(
                         module.file, next(i for i in ids if i in reviewed),

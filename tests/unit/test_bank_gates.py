@@ -184,3 +184,16 @@ def test_bad_review_fields_are_refused(bank_dir, review, message):
 
 def test_the_real_bank_has_reviewed_questions(bank):
     assert sum(not q.is_draft for q in bank.questions) >= len(bank.questions) * 0.9
+
+
+def test_a_critical_key_point_with_no_reviewed_question_is_a_warning(bank_dir):
+    other = "Take it at the same times each day. Ask your doctor how."
+    write(bank_dir, "stopping.yaml", module_file(questions=[
+        reviewed("q-one"), reviewed("q-two"), question("q-three", key_point=other), question("q-four", key_point=other)]))
+    warnings = load_warnings(bank_dir)
+    assert any("question 'q-three'" in w and "patients are not taught it" in w for w in warnings), warnings
+
+
+def test_a_critical_key_point_with_one_reviewed_question_is_a_warning(bank_dir):
+    write(bank_dir, "stopping.yaml", module_file(questions=[reviewed("q-one"), question("q-two")]))
+    assert any("question 'q-one'" in w and "the only reviewed question" in w for w in load_warnings(bank_dir))

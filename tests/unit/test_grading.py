@@ -103,6 +103,13 @@ class TestMastery:
         assert progress.key_points[0].mastered
         assert progress.next_question_id == "b1"
 
+    def test_an_answer_counts_for_the_key_point_the_patient_saw(self):
+        """q-a1 was answered while it taught A; the bank has since moved it to B."""
+        moved = [("a1", "B"), ("a2", "A"), ("b1", "B")]
+        progress = module_progress(moved, [AnswerRecord("a1", "A", False)])
+        a, b = progress.key_points[1], progress.key_points[0]
+        assert (a.key_point, a.misses, b.attempted) == ("A", 1, False)
+
     def test_answers_on_key_points_no_longer_taught_are_ignored(self):
         progress = module_progress(QUESTIONS, [AnswerRecord("old-z", "Z", False)])
         assert progress.first_try_total == 0 and progress.next_question_id == "a1"
