@@ -50,6 +50,8 @@ NEGATED_STEM = re.compile(
     r"can't|wouldn't|didn't|nor)\b|n['\u2019]t\b", re.I)
 # The right choice this much longer than the longest wrong one gives the answer away.
 GIVEAWAY_RATIO = 1.3
+# NUL and other control characters (whitespace aside) are never meant, and some databases refuse them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 GIVEAWAY_MIN_CHARS = 12
 
 
@@ -197,6 +199,10 @@ def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode, d
     seen: set = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, "keys must be plain words", key_node.start_mark
+            )
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
@@ -243,6 +249,9 @@ class _Checker:
             return None
         if not isinstance(value, str) or not value.strip():
             self.problem(f"{where}: '{key}' must be non-empty text")
+            return None
+        if CONTROL_CHARACTERS.search(value):
+            self.problem(f"{where}: '{key}' contains an invisible control character")
             return None
         return " ".join(value.split())
 
@@ -458,6 +467,9 @@ def _load_question(
             quote = raw.get("quote")
             if not isinstance(quote, str) or not quote.strip():
                 check.problem(f"{cwhere}: 'quote' must be non-empty text")
+                continue
+            if CONTROL_CHARACTERS.search(quote):
+                check.problem(f"{cwhere}: 'quote' contains an invisible control character")
                 continue
             if source is None:
                 continue

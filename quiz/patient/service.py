@@ -47,9 +47,6 @@ class ModuleState:
     def next_step(self) -> int:
         return len(self.answers)
 
-    def key_point_of(self, answer: Answer) -> str:
-        return answer.version.key_point
-
     def misses_on(self, key_point: str) -> int:
         return next((k.misses for k in self.progress.key_points if k.key_point == key_point), 0)
 

@@ -91,6 +91,10 @@ BAD_QUESTIONS = {
         lambda q: q["citations"][0].update(quote="Never stop baclofen quickly."), "quote not found in"
     ),
     "empty quote": (lambda q: q["citations"][0].update(quote=" "), "'quote' must be non-empty text"),
+    "control character": (lambda q: q.update(prompt="Stop\x00 now?"), "contains an invisible control character"),
+    "control character in quote": (
+        lambda q: q["citations"][0].update(quote="Never\x07 stop"), "contains an invisible control character"
+    ),
 }
 
 
@@ -212,3 +216,10 @@ def test_missing_sources_metadata_is_refused(bank_dir):
 def test_non_utf8_module_file_is_refused(bank_dir):
     (bank_dir / "latin.yaml").write_bytes("module: {title: 'caf\xe9'}".encode("latin-1"))
     assert "latin.yaml: is not UTF-8 text" in problems_for(bank_dir)
+
+
+@pytest.mark.parametrize("key", ["? [a, b]\n: 1", "? {a: 1}\n: 1"])
+def test_unhashable_yaml_keys_are_reported_not_raised(bank_dir, key):
+    write(bank_dir, "odd.yaml", f"module:\n  {key.replace(chr(10), chr(10) + '  ')}\nquestions: []\n")
+    (problem,) = problems_for(bank_dir)
+    assert problem.startswith("odd.yaml: is not valid YAML") and "keys must be plain words" in problem
