@@ -102,15 +102,12 @@ def start():
 
 
 @bp.get("/start/<code>")
-@limiter.limit(_code_limit, deduct_when=_failed)
 def start_link(code: str):
-    """The link printed with a code. Opening it signs this browser in to the assignment."""
-    assignment = find_assignment(code)
-    if assignment is not None:
-        return _open(assignment)
-    form = StartForm(formdata=None)
-    form.code.errors = [CODE_PROBLEM]
-    return render_page_or_block("patient/start.html", form=form, current=None, status=404)
+    """The link printed with a code. It only fills the code in: signing in is the Start button's POST,
+    so a GET changes nothing (no login forgery, no sign-in by a link preview or prefetch) and every
+    code attempt goes through the one rate-limited form."""
+    form = StartForm(formdata=None, code=code[:40])
+    return render_page_or_block("patient/start.html", form=form, current=g.assignment, from_link=True)
 
 
 @bp.post("/leave")

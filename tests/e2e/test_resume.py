@@ -60,6 +60,8 @@ def test_resume_in_a_new_browser(new_context, live_server, new_code, patient):
     context, page = fresh_page(new_context)
     p = patient(page)
     page.goto(f"/start/{code}")
+    expect(page.get_by_label("Enter the code from your nurse")).to_have_value(code)
+    page.get_by_role("button", name="Start").click()
     expect(page.get_by_role("heading", level=1, name="Your topics")).to_be_visible()
     p.open_module(module.id)
     assert p.kind() == "question"

@@ -66,17 +66,30 @@ def test_expired_revoked_and_unknown_codes_look_the_same(client, app):
     assert len(bodies) == 1  # no hint which codes exist
 
 
-def test_start_link_opens_the_quiz(client, assignment_code):
-    response = client.get(f"/start/{assignment_code[:4]}-{assignment_code[4:]}")
+def test_start_link_fills_the_code_in_and_start_opens_the_quiz(client, assignment_code):
+    link = f"/start/{assignment_code[:4]}-{assignment_code[4:]}"
+    page = client.get(link)
+    assert page.status_code == 200
+    assert f'value="{assignment_code[:4]}-{assignment_code[4:]}"' in page.text
+    assert "Your code is filled in below" in text(page)
+    assert client.get("/quiz").status_code == 303  # the GET alone signed nothing in
+    response = client.post("/", data={"code": f"{assignment_code[:4]}-{assignment_code[4:]}",
+                                      "csrf_token": csrf_token(page.text)})
     assert response.status_code == 303 and response.headers["Location"] == "/quiz"
-    assert client.get("/quiz").status_code == 200
 
 
 @pytest.mark.parametrize("headers", [{}, HX], ids=["page", "htmx"])
-def test_bad_start_link_says_so_without_crashing(client, headers):
-    response = client.get("/start/ZZZZ-ZZZZ", headers=headers)
-    assert response.status_code == 404
+def test_bad_start_link_says_so_after_start_without_crashing(client, headers):
+    page = client.get("/start/ZZZZ-ZZZZ", headers=headers)
+    assert page.status_code == 200
+    response = client.post("/", data={"code": "ZZZZ-ZZZZ", "csrf_token": csrf_token(page.text)})
+    assert response.status_code == 422
     assert CODE_PROBLEM in text(response)
+
+
+def test_an_overlong_link_is_cut_to_the_field_length(client):
+    response = client.get("/start/" + "A" * 500)
+    assert response.status_code == 200 and "A" * 41 not in response.text
 
 
 def test_code_attempts_are_rate_limited(bank):
