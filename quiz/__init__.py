@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from jinja2 import StrictUndefined
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import PROJECT_ROOT, load_config
 from .extensions import csrf, db, limiter, migrate
@@ -30,6 +31,9 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     app.config.from_mapping(load_config(config))
+    if app.config["PROXY_HOPS"]:
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     if app.config["TESTING"]:
         app.jinja_env.undefined = StrictUndefined
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):

@@ -3,16 +3,19 @@ assignment a patient's code opens.
 
 A code is 8 characters from an alphabet without look-alikes (no 0/O, 1/I/L), shown as `ABCD-EFGH`:
 31^8 ≈ 8.5e11 possibilities, tried at most a few times a minute per address (see the rate limit on the
-start page). Only a SHA-256 of the normalised code is stored; the code is printed once.
+start page). Only an HMAC-SHA-256 of the normalised code is stored, keyed with `ACCESS_CODE_KEY`
+(default: `SECRET_KEY`), so a copy of the database alone is not enough to recover codes by trying them
+all. Changing that key ends every outstanding code (nurses issue new ones). The code is printed once.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
+from flask import current_app
 
 from .extensions import db
 from .models import Assignment, AssignmentModule, Module, Question, QuestionVersion, utcnow
@@ -36,7 +39,8 @@ def format_code(code: str) -> str:
 
 
 def hash_code(raw: str) -> str:
-    return hashlib.sha256(normalise_code(raw).encode("utf-8")).hexdigest()
+    key = current_app.config["ACCESS_CODE_KEY"].encode("utf-8")
+    return hmac.new(key, normalise_code(raw).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def new_code() -> str:
@@ -105,17 +109,21 @@ def create_assignment(
 
     for _ in range(5):
         candidate = normalise_code(code) if code else new_code()
+        in_use = db.session.execute(
+            db.select(Assignment.id).where(Assignment.code_hash == hash_code(candidate))
+        ).first()
+        if in_use:
+            if code:
+                raise AssignmentError("that access code is already in use")
+            continue  # a random code collided with an existing one (about 1 in 10^11): draw again
+        # The unique constraint on code_hash still guards the (vanishing) race with a concurrent
+        # insert of the same code; it then fails the caller's transaction rather than share a code.
         assignment = Assignment(
             patient_label=label, code_hash=hash_code(candidate),
             expires_at=utcnow() + timedelta(days=valid_days), is_demo=is_demo,
             modules=[AssignmentModule(module_id=m, position=i) for i, m in enumerate(module_ids)],
         )
-        try:
-            with db.session.begin_nested():
-                db.session.add(assignment)
-        except IntegrityError:
-            if code:
-                raise AssignmentError("that access code is already in use") from None
-            continue  # a random code collided with an existing one: draw again
+        db.session.add(assignment)
+        db.session.flush()
         return assignment, candidate
     raise AssignmentError("could not draw an unused access code")

@@ -56,6 +56,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "CODE_ATTEMPTS_LIMIT": os.environ.get("CODE_ATTEMPTS_LIMIT", "10 per minute;60 per hour"),
         "DEMO_DATA_ALLOWED": env_name == "development",
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
+        # Number of trusted reverse proxies in front of the app. Behind one, set it to 1 so the rate
+        # limit sees each patient's address instead of the proxy's (which would lock everyone out).
+        "PROXY_HOPS": _env_int("PROXY_HOPS", 0),
     }
     if env_name == "development":
         config["SECRET_KEY"] = config["SECRET_KEY"] or "dev-only-not-secret"
@@ -67,6 +70,7 @@ def load_config(overrides: dict | None = None) -> dict:
             RATELIMIT_ENABLED=False,
         )
     config.update(overrides)
+    config.setdefault("ACCESS_CODE_KEY", os.environ.get("ACCESS_CODE_KEY") or config["SECRET_KEY"])
     if config["QUIZ_ENV"] == "production":
         if not config.get("SECRET_KEY"):
             raise ConfigError("SECRET_KEY must be set in production (QUIZ_ENV=production).")

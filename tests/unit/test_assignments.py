@@ -17,7 +17,7 @@ def test_codes_avoid_look_alike_characters():
     assert len(code) == 8 and set(code) <= set(CODE_ALPHABET)
 
 
-def test_code_typing_variants_are_one_code():
+def test_code_typing_variants_are_one_code(ctx):
     assert normalise_code(" abcd-efgh ") == normalise_code("ABCD EFGH") == "ABCDEFGH"
     assert normalise_code("abcd\u2013efgh") == "ABCDEFGH"
     assert hash_code("abcd-efgh") == hash_code("ABCDEFGH")
@@ -75,3 +75,16 @@ def test_a_code_already_in_use_cannot_be_reused(ctx):
     with pytest.raises(AssignmentError, match="already in use"):
         create_assignment("Bed 6", ["stopping-safely"], 14, code="safe-5678")
     assert db.session.execute(db.select(db.func.count(Assignment.id))).scalar_one() == 1
+
+
+def test_code_hashes_are_keyed(app):
+    with app.app_context():
+        first = hash_code("ABCD-EFGH")
+        app.config["ACCESS_CODE_KEY"] = "another key"
+        assert hash_code("ABCD-EFGH") != first
+
+
+def test_a_failed_assignment_leaves_nothing_behind(ctx):
+    create_assignment("Bed 8", ["stopping-safely"], 14)
+    db.session.rollback()  # the caller owns the transaction: nothing was committed on its behalf
+    assert db.session.execute(db.select(db.func.count(Assignment.id))).scalar_one() == 0

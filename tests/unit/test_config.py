@@ -34,3 +34,26 @@ def test_numbers_from_the_environment_are_checked(monkeypatch):
     monkeypatch.setenv("ASSIGNMENT_VALID_DAYS", "two weeks")
     with pytest.raises(ConfigError, match="ASSIGNMENT_VALID_DAYS must be a whole number"):
         load_config({"QUIZ_ENV": "testing"})
+
+
+def test_proxy_hops_make_the_rate_limit_see_the_patients_address(monkeypatch):
+    from quiz import create_app
+
+    app = create_app({"QUIZ_ENV": "testing", "PROXY_HOPS": 1})
+    seen = {}
+
+    @app.get("/whoami")
+    def whoami():
+        from flask import request
+        seen["addr"] = request.remote_addr
+        return ""
+
+    app.test_client().get("/whoami", headers={"X-Forwarded-For": "10.1.2.3"},
+                          environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert seen["addr"] == "10.1.2.3"
+
+
+def test_access_code_key_defaults_to_the_secret_key(monkeypatch):
+    monkeypatch.delenv("ACCESS_CODE_KEY", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    assert load_config({"QUIZ_ENV": "testing"})["ACCESS_CODE_KEY"] == "testing-only-not-secret"
