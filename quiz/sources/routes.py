@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from ..bank.citations import NormalisedText, find_quote
 from ..bank.loader import SOURCES_FOLDER, BankError, Source, load_sources
 from ..extensions import db
-from ..models import Module, Question
+from ..models import Module, Question, QuestionVersion
 
 bp = Blueprint("sources", __name__)
 
@@ -94,12 +94,27 @@ def citing_questions(name: str) -> list[tuple[Module, str]]:
     return sorted(found, key=lambda pair: (pair[0].position, pair[0].id))
 
 
-def _passage(raw: str, length: int) -> tuple[int, int] | None:
+def cited_spans(name: str) -> set[tuple[int, int]]:
+    """Where any stored question version, current or past, quotes the source `name`."""
+    _, folded = sources()[name]
+    spans = set()
+    for citations in db.session.execute(db.select(QuestionVersion.citations)).scalars():
+        for citation in citations:
+            if citation["source"] == name:
+                span = find_quote(folded, citation["quote"])
+                if span is not None:
+                    spans.add(span)
+    return spans
+
+
+def _passage(raw: str, name: str) -> tuple[int, int] | None:
+    """The passage named in the link, if a question really quotes it: the page says "the part the quiz
+    quotes", so it must not highlight whatever a crafted link asks for."""
     start_text, _, end_text = raw.partition("-")
     if start_text.isdigit() and end_text.isdigit():
-        start, end = int(start_text), int(end_text)
-        if 0 <= start < end <= length:
-            return start, end
+        span = (int(start_text), int(end_text))
+        if span in cited_spans(name):
+            return span
     return None
 
 
@@ -109,7 +124,7 @@ def source_show(name: str):
     if entry is None:
         abort(404)
     source, _ = entry
-    parts = segments(source, _passage(request.args.get("passage", ""), len(source.text)))
+    parts = segments(source, _passage(request.args.get("passage", ""), name))
     return render_template(
         "sources/show.html", source=source, segments=parts,
         has_passage=any(p.kind == "cited" for p in parts), citing=citing_questions(name),

@@ -55,3 +55,13 @@ def test_a_feedback_card_links_each_quote_to_its_passage(client, assignment_code
     for link in links:
         page = client.get(link.replace("&amp;", "&").split("#")[0])
         assert page.status_code == 200 and '<mark id="cited"' in page.text
+
+
+def test_a_crafted_passage_that_no_question_quotes_is_not_highlighted(client, bank):
+    source = bank.sources[SOURCE]
+    start = source.text.index("Baclofen is one of several options")
+    response = client.get(f"/sources/{SOURCE}?passage={start}-{start + 30}")
+    assert response.status_code == 200 and "<mark" not in response.text
+    start = source.text.index("Most people tolerate baclofen well")
+    response = client.get(f"/sources/{SOURCE}?passage={start}-{start + 20}")
+    assert "<mark" not in response.text
