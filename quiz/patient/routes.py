@@ -120,13 +120,18 @@ def leave():
     return _redirect("patient.start")
 
 
-@bp.get("/quiz")
-def overview():
+def _assignment_page(template: str) -> Response:
+    """A page about the whole assignment: every module's progress."""
     states = assignment_states(g.assignment)
     return render_page_or_block(
-        "patient/overview.html", states=states, all_complete=all(s.progress.complete for s in states),
+        template, states=states, all_complete=all(s.progress.complete for s in states),
         leave_form=LeaveForm(),
     )
+
+
+@bp.get("/quiz")
+def overview():
+    return _assignment_page("patient/overview.html")
 
 
 def _module_or_404(module_id: str):
@@ -217,8 +222,4 @@ def _after_post(module_id: str, stale: bool = False, message: str | None = None)
 
 @bp.get("/summary")
 def summary():
-    states = assignment_states(g.assignment)
-    return render_page_or_block(
-        "patient/summary.html", states=states, all_complete=all(s.progress.complete for s in states),
-        leave_form=LeaveForm(),
-    )
+    return _assignment_page("patient/summary.html")

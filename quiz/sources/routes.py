@@ -7,6 +7,7 @@ bank, and kept in memory for the life of the process: they change only with a de
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from sqlalchemy.orm import selectinload
@@ -29,8 +30,6 @@ class CitationView:
 def sources() -> dict[str, tuple[Source, NormalisedText]]:
     cached = current_app.extensions.get("quiz_sources")
     if cached is None:
-        from pathlib import Path
-
         problems: list = []
         found = load_sources(Path(current_app.config["QUESTIONS_DIR"]) / SOURCES_FOLDER, problems)
         if problems:
