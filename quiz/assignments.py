@@ -109,8 +109,9 @@ def create_assignment(
 
     for _ in range(5):
         candidate = normalise_code(code) if code else new_code()
+        code_hash = hash_code(candidate)
         in_use = db.session.execute(
-            db.select(Assignment.id).where(Assignment.code_hash == hash_code(candidate))
+            db.select(Assignment.id).where(Assignment.code_hash == code_hash)
         ).first()
         if in_use:
             if code:
@@ -119,7 +120,7 @@ def create_assignment(
         # The unique constraint on code_hash still guards the (vanishing) race with a concurrent
         # insert of the same code; it then fails the caller's transaction rather than share a code.
         assignment = Assignment(
-            patient_label=label, code_hash=hash_code(candidate),
+            patient_label=label, code_hash=code_hash,
             expires_at=utcnow() + timedelta(days=valid_days), is_demo=is_demo,
             modules=[AssignmentModule(module_id=m, position=i) for i, m in enumerate(module_ids)],
         )

@@ -30,6 +30,7 @@ CODE_PROBLEM = (
 )
 ENDED = "This quiz code has ended. Please ask your nurse for a new code."
 SIGN_IN_AGAIN = "Please enter your code to carry on. Your answers are saved."
+ALREADY_SAVED = "That answer was already saved. Here is where you are now."
 QUESTION_UPDATED = "This question was just updated. Please read it again and choose your answer."
 SESSION_KEY = "assignment_id"
 PUBLIC_ENDPOINTS = {"patient.start", "patient.start_link"}
@@ -185,7 +186,7 @@ def answer_submit(module_id: str):
     form = answer_form_for(question.current_version)
     if not form.validate_on_submit():
         if form.step.data != state.next_step or form.question_id.data != question.id:
-            return _after_post(module_id, stale=True)
+            return _after_post(module_id, message=ALREADY_SAVED)
         if form.version_id.data != question.current_version.id:
             return _after_post(module_id, message=QUESTION_UPDATED)
         return _card(state, answer_form=form, status=422)
@@ -193,7 +194,7 @@ def answer_submit(module_id: str):
         submit_answer(g.assignment, module, form.step.data, form.question_id.data,
                       form.version_id.data, form.selected())
     except StaleAnswer:
-        return _after_post(module_id, stale=True)
+        return _after_post(module_id, message=ALREADY_SAVED)
     except QuestionChanged:
         return _after_post(module_id, message=QUESTION_UPDATED)
     return _after_post(module_id)
@@ -208,10 +209,8 @@ def feedback_next(module_id: str):
     return _after_post(module_id)
 
 
-def _after_post(module_id: str, stale: bool = False, message: str | None = None) -> Response:
+def _after_post(module_id: str, message: str | None = None) -> Response:
     """Post/redirect/get for plain forms; for htmx, the card the redirect would show."""
-    if stale:
-        flash("That answer was already saved. Here is where you are now.", "info")
     if message:
         flash(message, "info")
     if is_htmx():

@@ -58,15 +58,18 @@ def assigned_module(assignment: Assignment, module_id: str) -> Module | None:
     return None
 
 
-def served_questions(module: Module) -> list[Question]:
-    """The module's questions a patient may see: not retired, and their current content reviewed."""
-    questions = db.session.execute(
+def served_questions(module: Module | None = None) -> list[Question]:
+    """The questions a patient may see (not retired, current content reviewed), of one module or of
+    all, in bank order within each module."""
+    query = (
         db.select(Question)
-        .where(Question.module_id == module.id, Question.retired_at.is_(None))
-        .options(selectinload(Question.versions))
-        .order_by(Question.position)
-    ).scalars()
-    return [q for q in questions if not q.current_version.is_draft]
+        .where(Question.retired_at.is_(None))
+        .options(selectinload(Question.versions), selectinload(Question.module))
+        .order_by(Question.module_id, Question.position)
+    )
+    if module is not None:
+        query = query.where(Question.module_id == module.id)
+    return [q for q in db.session.execute(query).scalars() if not q.current_version.is_draft]
 
 
 def module_state(assignment: Assignment, module: Module) -> ModuleState:

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
-from sqlalchemy.orm import selectinload
 
 from ..bank.citations import NormalisedText, find_quote
 from ..bank.loader import SOURCES_FOLDER, BankError, Source, load_sources
 from ..extensions import db
-from ..models import Module, Question, QuestionVersion
+from ..models import Module, QuestionVersion
+from ..patient.service import served_questions
 
 bp = Blueprint("sources", __name__)
 
@@ -80,16 +80,11 @@ def segments(source: Source, passage: tuple[int, int] | None) -> list[Segment]:
 
 def citing_questions(name: str) -> list[tuple[Module, str]]:
     """(module, prompt) of every question patients can see whose current version quotes `name`."""
-    questions = db.session.execute(
-        db.select(Question).where(Question.retired_at.is_(None))
-        .options(selectinload(Question.versions), selectinload(Question.module))
-        .order_by(Question.module_id, Question.position)
-    ).scalars()
-    found = []
-    for question in questions:
-        version = question.current_version
-        if not version.is_draft and any(c["source"] == name for c in version.citations):
-            found.append((question.module, version.prompt))
+    found = [
+        (question.module, question.current_version.prompt)
+        for question in served_questions()
+        if any(c["source"] == name for c in question.current_version.citations)
+    ]
     return sorted(found, key=lambda pair: (pair[0].position, pair[0].id))
 
 
