@@ -59,6 +59,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # Number of trusted reverse proxies in front of the app. Behind one, set it to 1 so the rate
         # limit sees each patient's address instead of the proxy's (which would lock everyone out).
         "PROXY_HOPS": _env_int("PROXY_HOPS", 0),
+        # Deployment words shown to patients: the number to call in an emergency (bank text says
+        # `{emergency_number}`, see quiz/bank/placeholders.py) and how to reach the hospital.
+        "EMERGENCY_NUMBER": os.environ.get("EMERGENCY_NUMBER", "911"),
+        "HOSPITAL_CONTACT": os.environ.get("HOSPITAL_CONTACT", ""),
     }
     if env_name == "development":
         config["SECRET_KEY"] = config["SECRET_KEY"] or "dev-only-not-secret"
