@@ -51,7 +51,7 @@ SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 
 # Quotes that say nothing on their own.
 FRAGMENT_MIN_WORDS = 4
-LIST_BULLET = re.compile(r"(?:^|\n)[ \t]*(?:[\u2022*\-]|\d+\.)[ \t]*$")
+LIST_BULLET = re.compile(r"[ \t]*(?:[\u2022*\-]|\d+\.)[ \t]*")  # all that precedes a list item on its line
 # Markdown a patient must never see in a shown quote (bold/italic markers, headings, code).
 MARKDOWN = re.compile(r"\*|(?:^|\s)#+\s|`|__")
 SHOWN_MAX = 2
@@ -117,7 +117,8 @@ def quote_fragment(citation: Citation, source_text: str) -> str | None:
         return "it is a heading or lead-in (ends with ':') and says nothing on its own"
     if len(quote.split()) < FRAGMENT_MIN_WORDS:
         return f"it is a fragment of {len(quote.split())} word(s); quote the sentence that makes the claim"
-    if quote[-1] not in ".!?" and LIST_BULLET.search(source_text[:citation.start]):
+    line_before = source_text[source_text.rfind("\n", 0, citation.start) + 1:citation.start]
+    if quote[-1] not in ".!?" and LIST_BULLET.fullmatch(line_before):
         return "it is a list item without its lead-in; quote the lead-in with it"
     return None
 

@@ -370,16 +370,15 @@ def load_sources(folder: Path, problems: list[Problem]) -> dict[str, Source]:
             continue
         unrelated = _load_regions(entry.get("unrelated"), text, f"{where} ({name})", check, "unrelated")
         disputed = _load_regions(entry.get("disputed"), text, f"{where} ({name})", check, "disputed")
-        if unrelated is not None and disputed is not None and not _regions_apart(
-                unrelated, disputed, text, f"{where} ({name})", check):
-            continue
+        if unrelated is not None and disputed is not None:
+            _check_regions_apart(unrelated, disputed, text, f"{where} ({name})", check)
         if None not in (title, kind, reliability, trust, unrelated, disputed):
             sources[name] = Source(name, title, kind, reliability, text, unrelated, disputed, trust)
     return sources
 
 
-def _regions_apart(unrelated: tuple[Region, ...], disputed: tuple[Region, ...], text: str, where: str,
-                   check: _Checker) -> bool:
+def _check_regions_apart(unrelated: tuple[Region, ...], disputed: tuple[Region, ...], text: str, where: str,
+                         check: _Checker) -> None:
     """Regions must not overlap: the source page cuts the text at them, one kind of mark per part."""
     regions = sorted([(r, "unrelated") for r in unrelated] + [(r, "disputed") for r in disputed],
                      key=lambda pair: pair[0].start)
@@ -387,8 +386,6 @@ def _regions_apart(unrelated: tuple[Region, ...], disputed: tuple[Region, ...], 
         if second.start < first.end:
             check.problem(f"{where}: the {second_kind} region {text[second.start:second.start + 40]!r} "
                           f"overlaps the {first_kind} region {text[first.start:first.start + 40]!r}")
-            return False
-    return True
 
 
 def _load_regions(raw, text: str, where: str, check: _Checker, kind: str) -> tuple[Region, ...] | None:

@@ -201,22 +201,22 @@ def test_a_critical_key_point_with_one_reviewed_question_is_a_warning(bank_dir):
 
 # --- test-wiseness: the right choice as the only one naming a doctor, nurse, pharmacist or help -----
 
-def giveaway(qid, **changes):
-    """A question whose right choice is the only one naming a doctor: a test-wise guess gets it."""
+def with_third_choice(qid, third, **changes):
     return reviewed(qid, choices=[
         {"text": "Keep taking it and ask your doctor.", "correct": True},
         {"text": "Stop it today.", "correct": False},
-        {"text": "Read a book.", "correct": False},
+        {"text": third, "correct": False},
     ], **changes)
+
+
+def giveaway(qid, **changes):
+    """A question whose right choice is the only one naming a doctor: a test-wise guess gets it."""
+    return with_third_choice(qid, "Read a book.", **changes)
 
 
 def fair(qid, **changes):
     """The same question with a wrong choice that names the doctor too."""
-    return reviewed(qid, choices=[
-        {"text": "Keep taking it and ask your doctor.", "correct": True},
-        {"text": "Stop it today.", "correct": False},
-        {"text": "Stop it, then tell your doctor.", "correct": False},
-    ], **changes)
+    return with_third_choice(qid, "Stop it, then tell your doctor.", **changes)
 
 
 def true_false(qid, prompt="True or false: You can stop it on your own.", **changes):
