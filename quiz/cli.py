@@ -10,6 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from .assignments import AssignmentError, create_assignment, find_assignment, format_code, ready_module_ids
 from .bank import BankError, load_bank, sync_bank
+from .bank.gates import GIVEAWAY_SHARE_LIMIT
 from .extensions import db
 
 DEMO_PATIENT = "Demo patient"
@@ -78,12 +79,15 @@ def questions_check(folder, table):
         _readability_table(bank)
     _echo_warnings(bank.warnings)
     click.echo(f"Question bank OK: {folder}")
+    click.echo("  (test-wise: choice questions whose right choice is the only one naming a doctor, nurse,\n"
+               f"   pharmacist or help; more than {round(100 * GIVEAWAY_SHARE_LIMIT)}% of a module's is an error)")
     for module in bank.modules:
         key_points = len({q.key_point for q in module.questions})
         flag = "critical" if module.critical else "optional"
         click.echo(
             f"  {module.id:<28} {len(module.questions):>3} questions  {key_points:>2} key points  "
-            f"{sum(len(q.citations) for q in module.questions):>3} citations  ({flag})"
+            f"{sum(len(q.citations) for q in module.questions):>3} citations  "
+            f"test-wise {str(bank.test_wiseness[module.id]):<10} ({flag})"
         )
     click.echo(
         f"{len(bank.modules)} modules, {len(bank.questions)} questions, "

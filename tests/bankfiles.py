@@ -18,10 +18,13 @@ def question(qid, key_point="Never stop it all at once. Ask your doctor first.",
         "type": "single",
         "choices": [
             {"text": "Keep taking it and ask your doctor.", "correct": True},
-            {"text": "Stop it today.", "correct": False, "feedback": "Stopping suddenly is not safe."},
+            # A wrong choice names the doctor too, so the right one is not given away (test-wiseness gate).
+            {"text": "Stop it today, then tell your doctor.", "correct": False,
+             "feedback": "Stopping suddenly is not safe."},
         ],
         "explanation": "Do not stop suddenly.",
-        "citations": [{"source": SOURCE, "quote": QUOTE}],
+        # Shown to patients first: a served (reviewed) question needs one or two such quotes.
+        "citations": [{"source": SOURCE, "quote": QUOTE, "show": True}],
     }
     data.update(changes)
     return data

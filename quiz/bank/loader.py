@@ -7,11 +7,15 @@ cited). `load_bank` either returns a fully valid `Bank` (with warnings and a rea
 `BankError` listing every error found, each naming the file, the question id and what is wrong, so an
 author can fix a whole file in one pass.
 
-Quality gates, besides the schema: citations found in their source and outside its unrelated regions;
-readability of the patient-facing text (`readability.py`: error above grade 8, warning above grade 6,
-per question and per module); structure (no "all/none of the above", no negated question stems, a
-warning when the right choice is much longer than the others); review (`reviewed_on` and
-`reviewed_by_role`; a question without them is a draft, never served to patients).
+Quality gates, besides the schema: citations found in their source and outside its unrelated and
+disputed regions, and never a bare heading or fragment; readability of the patient-facing text
+(`readability.py`: error above grade 8, warning above grade 6, per question and per module); structure
+(no "all/none of the above", no negated question stems, a warning when the right choice is much longer
+than the others, or when a true/false statement carries a premise); test-wiseness (a warning when the
+right choice is the only one naming a doctor, nurse, pharmacist or help; an error when more than a
+quarter of a module's choice questions do); the sources' reliability rules, claim by claim, and the
+quotes a patient sees first (`gates.py`); lengths that fit the database columns; review (`reviewed_on`
+and `reviewed_by_role`; a question without them is a draft, never served to patients).
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ from pathlib import Path
 import yaml
 
 from ..question_types import QUESTION_TYPES
-from . import placeholders
+from . import gates, placeholders
 from .citations import NormalisedText, find_quote
 from .readability import Readability, as_passage, measure, measure_parts
 
@@ -34,14 +38,16 @@ ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MODULE_KEYS = {"id", "title", "summary", "critical", "order"}
 QUESTION_KEYS = {
     "id", "key_point", "prompt", "type", "choices", "explanation", "citations",
-    "reviewed_on", "reviewed_by_role",
+    "reviewed_on", "reviewed_by_role", "claims",
 }
 CHOICE_KEYS = {"text", "correct", "feedback"}
-# `show: true` marks the quotes a patient sees first (the rest are for staff and the curious).
-CITATION_KEYS = {"source", "quote", "show"}
+# `show: true` marks the quotes a patient sees first (the rest are for staff and the curious);
+# `supports` lists the ids of the question's `claims` that the quote backs.
+CITATION_KEYS = {"source", "quote", "show", "supports"}
 # `unrelated`: parts not about the medicine; `disputed`: parts the clinical brief marks as wrong or
 # disputed. Neither may be cited; the source page marks both.
-SOURCE_KEYS = {"file", "title", "kind", "reliability", "unrelated", "disputed"}
+# `trust` (standard | low) is the reliability rule the gates enforce; `reliability` explains it.
+SOURCE_KEYS = {"file", "title", "kind", "reliability", "trust", "unrelated", "disputed"}
 REGION_KEYS = {"starts", "ends", "note"}
 SOURCES_FOLDER = "sources"
 SOURCES_METADATA = "sources.yaml"
@@ -57,6 +63,9 @@ GIVEAWAY_RATIO = 1.3
 # NUL and other control characters (whitespace aside) are never meant, and some databases refuse them.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 GIVEAWAY_MIN_CHARS = 12
+# The longest text the database stores for each field (quiz/models.py; a unit test keeps them equal).
+# Longer text would load here and then fail, or be cut, on PostgreSQL.
+LENGTH_LIMITS = {"module id": 64, "module title": 200, "question id": 100, "reviewed_by_role": 200}
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,15 @@ class Citation:
     start: int  # where the quote sits in the original source text
     end: int
     show: bool = False  # one of the quotes shown to patients by default
+    supports: tuple[str, ...] = ()  # ids of the question's claims this quote backs
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One thing a question teaches, in a reviewer's words, so each citation can say what it backs."""
+
+    id: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -109,6 +127,7 @@ class QuestionSpec:
     file: str
     reviewed_on: dt.date | None = None
     reviewed_by_role: str | None = None
+    claims: tuple[Claim, ...] = ()
 
     @property
     def is_draft(self) -> bool:
@@ -131,7 +150,9 @@ class QuestionSpec:
         return as_passage(list(self.patient_parts().values()))
 
     def content(self) -> dict:
-        """What a patient sees: the part of a question that a new version is made of."""
+        """What a patient sees: the part of a question that a new version is made of. Claims and the
+        claims each citation supports are evidence for reviewers and the gates, not content: they are
+        checked on every load and never shown, so changing them makes no new version."""
         return {
             "key_point": self.key_point,
             "prompt": self.prompt,
@@ -183,6 +204,7 @@ class Source:
     text: str
     unrelated: tuple[Region, ...] = ()
     disputed: tuple[Region, ...] = ()
+    trust: str = "standard"  # or "low": see gates.py for what the gates require of a low-trust source
 
     def unrelated_region_at(self, start: int, end: int) -> Region | None:
         return next((r for r in self.unrelated if start < r.end and r.start < end), None)
@@ -198,6 +220,8 @@ class Bank:
     warnings: tuple[Problem, ...] = ()
     # Readability of each question (by question id) and each module (by module id).
     readability: dict[str, Readability] = field(default_factory=dict)
+    # Per module id: the choice questions a test-wise guess answers without knowing the medicine.
+    test_wiseness: dict[str, gates.TestWiseness] = field(default_factory=dict)
 
     @property
     def questions(self) -> list[QuestionSpec]:
@@ -258,7 +282,8 @@ class _Checker:
     def warn(self, message: str) -> None:
         self.warnings.append(Problem(self.label, self.question_id, message))
 
-    def text(self, data: dict, key: str, where: str, required: bool = True) -> str | None:
+    def text(self, data: dict, key: str, where: str, required: bool = True,
+             limit: str | None = None) -> str | None:
         value = data.get(key)
         if value is None:
             if required:
@@ -272,7 +297,15 @@ class _Checker:
             return None
         for message in placeholders.problems(value):
             self.problem(f"{where}: '{key}' has {message}")
-        return " ".join(value.split())
+        value = " ".join(value.split())
+        if limit is not None:
+            self.length(value, limit, f"{where}: '{key}'")
+        return value
+
+    def length(self, value: str, limit: str, what: str) -> None:
+        if len(value) > LENGTH_LIMITS[limit]:
+            self.problem(f"{what} is {len(value)} characters long; the database stores at most "
+                         f"{LENGTH_LIMITS[limit]}")
 
     def flag(self, data: dict, key: str, where: str) -> bool | None:
         value = data.get(key)
@@ -314,6 +347,10 @@ def load_sources(folder: Path, problems: list[Problem]) -> dict[str, Source]:
         title = check.text(entry, "title", where)
         kind = check.text(entry, "kind", where)
         reliability = check.text(entry, "reliability", where)
+        trust = check.text(entry, "trust", where)
+        if trust is not None and trust not in gates.TRUST_LEVELS:
+            check.problem(f"{where}: 'trust' must be one of {', '.join(gates.TRUST_LEVELS)}, got {trust!r}")
+            trust = None
         if name is None:
             continue
         if "/" in name or "\\" in name or name.startswith("."):
@@ -333,9 +370,22 @@ def load_sources(folder: Path, problems: list[Problem]) -> dict[str, Source]:
             continue
         unrelated = _load_regions(entry.get("unrelated"), text, f"{where} ({name})", check, "unrelated")
         disputed = _load_regions(entry.get("disputed"), text, f"{where} ({name})", check, "disputed")
-        if None not in (title, kind, reliability, unrelated, disputed):
-            sources[name] = Source(name, title, kind, reliability, text, unrelated, disputed)
+        if unrelated is not None and disputed is not None:
+            _check_regions_apart(unrelated, disputed, text, f"{where} ({name})", check)
+        if None not in (title, kind, reliability, trust, unrelated, disputed):
+            sources[name] = Source(name, title, kind, reliability, text, unrelated, disputed, trust)
     return sources
+
+
+def _check_regions_apart(unrelated: tuple[Region, ...], disputed: tuple[Region, ...], text: str, where: str,
+                         check: _Checker) -> None:
+    """Regions must not overlap: the source page cuts the text at them, one kind of mark per part."""
+    regions = sorted([(r, "unrelated") for r in unrelated] + [(r, "disputed") for r in disputed],
+                     key=lambda pair: pair[0].start)
+    for (first, first_kind), (second, second_kind) in zip(regions, regions[1:]):
+        if second.start < first.end:
+            check.problem(f"{where}: the {second_kind} region {text[second.start:second.start + 40]!r} "
+                          f"overlaps the {first_kind} region {text[first.start:first.start + 40]!r}")
 
 
 def _load_regions(raw, text: str, where: str, check: _Checker, kind: str) -> tuple[Region, ...] | None:
@@ -360,6 +410,12 @@ def _load_regions(raw, text: str, where: str, check: _Checker, kind: str) -> tup
         note = check.text(entry, "note", rwhere)
         ends = check.text(entry, "ends", rwhere, required=False)
         if starts is None or note is None:
+            ok = False
+            continue
+        if ends is None and kind == "disputed":
+            # A wrong claim is a passage, not the rest of a page: refuse a region that would silently
+            # swallow everything after it.
+            check.problem(f"{rwhere}: 'ends' is missing (a disputed region ends where the passage ends)")
             ok = False
             continue
         first = find_quote(folded, starts)
@@ -399,10 +455,10 @@ def _load_module_file(
         check.problem("'module' is missing or is not a mapping")
         return None
     check.keys(module, MODULE_KEYS, "module")
-    module_id = check.text(module, "id", "module")
+    module_id = check.text(module, "id", "module", limit="module id")
     if module_id is not None and not ID_PATTERN.match(module_id):
         check.problem(f"module: id {module_id!r} must be lowercase words joined by hyphens")
-    title = check.text(module, "title", "module")
+    title = check.text(module, "title", "module", limit="module title")
     summary = check.text(module, "summary", "module")
     critical = check.flag(module, "critical", "module")
     order = module.get("order", 1000)
@@ -440,6 +496,7 @@ def _load_question(
         return None
     check.question_id = qid
     before = len(check.problems)
+    check.length(qid, "question id", "question: 'id'")
     check.keys(entry, QUESTION_KEYS, "question")
     key_point = check.text(entry, "key_point", "question")
     prompt = check.text(entry, "prompt", "question")
@@ -472,6 +529,8 @@ def _load_question(
             for message in qtype.choice_problems([c.correct for c in choices], [c.text for c in choices]):
                 check.problem(message)
 
+    claims = _claims(entry.get("claims"), check)
+    claim_ids = {claim.id for claim in claims}
     citations: list[Citation] = []
     raw_citations = entry.get("citations")
     if not isinstance(raw_citations, list) or not raw_citations:
@@ -485,6 +544,7 @@ def _load_question(
             check.keys(raw, CITATION_KEYS, cwhere)
             source = check.text(raw, "source", cwhere)
             show = check.flag(raw, "show", cwhere) if "show" in raw else False
+            supports = _supports(raw, claim_ids, cwhere, check)
             quote = raw.get("quote")
             if not isinstance(quote, str) or not quote.strip():
                 check.problem(f"{cwhere}: 'quote' must be non-empty text")
@@ -515,8 +575,14 @@ def _load_question(
                     f"or disputed ({region.note}): {quote.strip()[:60]!r}"
                 )
                 continue
-            if show is not None:
-                citations.append(Citation(source, quote.strip(), *span, show=show))
+            citation = Citation(source, quote.strip(), *span, show=bool(show), supports=supports or ())
+            fragment = gates.quote_fragment(citation, sources[source].text)
+            if fragment:
+                check.problem(f"{cwhere}: {citation.quote[:60]!r} {fragment}")
+            for message in gates.shown_quote_problems(citation) if show else ():
+                check.problem(f"{cwhere}: the quote shown to patients {message}: {citation.quote[:60]!r}")
+            if show is not None and supports is not None:
+                citations.append(citation)
 
     reviewed_on, reviewed_by_role = _review(entry, check)
     if prompt is not None:
@@ -524,19 +590,78 @@ def _load_question(
 
     if len(check.problems) != before:
         return None
-    return QuestionSpec(
+    question = QuestionSpec(
         id=qid, module_id=module_id, position=position, key_point=key_point, prompt=prompt,
         type=qtype.name, choices=tuple(choices), explanation=explanation,
         citations=tuple(citations), file=label,
-        reviewed_on=reviewed_on, reviewed_by_role=reviewed_by_role,
+        reviewed_on=reviewed_on, reviewed_by_role=reviewed_by_role, claims=claims,
     )
+    _check_question_gates(question, sources, check)
+    return None if len(check.problems) != before else question
+
+
+def _claims(raw, check: _Checker) -> tuple[Claim, ...]:
+    """`claims:` maps a short id to the sentence a reviewer checks against the sources."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or not raw:
+        check.problem("question: 'claims' must map claim ids to what the question claims")
+        return ()
+    claims = []
+    for claim_id, text in raw.items():
+        if not isinstance(claim_id, str) or not ID_PATTERN.match(claim_id):
+            check.problem(f"question: claim id {claim_id!r} must be lowercase words joined by hyphens")
+        elif not isinstance(text, str) or not text.strip():
+            check.problem(f"question: claim '{claim_id}' must be a sentence saying what is claimed")
+        else:
+            claims.append(Claim(claim_id, " ".join(text.split())))
+    return tuple(claims)
+
+
+def _supports(raw: dict, claim_ids: set[str], where: str, check: _Checker) -> tuple[str, ...] | None:
+    """`supports: [claim-id, ...]`: required when the question lists claims, refused when it does not."""
+    supports = raw.get("supports")
+    if supports is None:
+        if claim_ids:
+            check.problem(f"{where}: 'supports' is missing: list the claims this quote backs "
+                          f"({', '.join(sorted(claim_ids))})")
+            return None
+        return ()
+    if not claim_ids:
+        check.problem(f"{where}: 'supports' names claims, but the question lists no 'claims'")
+        return None
+    if not isinstance(supports, list) or not supports or not all(isinstance(s, str) for s in supports):
+        check.problem(f"{where}: 'supports' must be a list of claim ids")
+        return None
+    unknown = [s for s in supports if s not in claim_ids]
+    if unknown:
+        check.problem(f"{where}: 'supports' names unknown claim(s) {', '.join(unknown)} "
+                      f"(the question's claims: {', '.join(sorted(claim_ids))})")
+        return None
+    return tuple(dict.fromkeys(supports))
+
+
+def _check_question_gates(question: QuestionSpec, sources: dict[str, Source], check: _Checker) -> None:
+    """The gates that need the whole question: claims and trust, shown quotes, test-wiseness."""
+    for message in gates.claim_problems(question, sources):
+        check.problem(f"question: {message}")
+    if not question.is_draft:
+        for message in gates.show_problems(question, sources):
+            check.problem(f"question: {message}")
+    if question.type == "true_false":
+        premise = gates.true_false_premise(question.prompt, question_stem)
+        if premise:
+            check.warn(f"the true/false statement carries a premise: {premise}; state one claim")
+    if gates.help_giveaway(question):
+        check.warn("the right choice is the only one naming a doctor, nurse, pharmacist or help: a "
+                   "test-wise guess gets it right; let a wrong choice name one too")
 
 
 def _review(entry: dict, check: _Checker) -> tuple[dt.date | None, str | None]:
     """`reviewed_on` (a date, not in the future) and `reviewed_by_role` go together; without them the
     question is a draft."""
     raw_date = entry.get("reviewed_on")
-    role = check.text(entry, "reviewed_by_role", "question", required=False)
+    role = check.text(entry, "reviewed_by_role", "question", required=False, limit="reviewed_by_role")
     if raw_date is None and role is None:
         check.warn("draft: no 'reviewed_on' / 'reviewed_by_role', so it is never shown to patients")
         return None, None
@@ -573,8 +698,9 @@ def _check_structure(prompt: str, choices: list[Choice], check: _Checker) -> Non
     for number, choice in enumerate(choices, start=1):
         if BLANKET_CHOICE.search(choice.text):
             check.problem(f"choice #{number}: '{choice.text}' — no 'all/none of the above' choices")
-    right = [len(c.text) for c in choices if c.correct]
-    wrong = [len(c.text) for c in choices if not c.correct]
+    typical = placeholders.typical_values()  # "{emergency_number}" reads as "911"
+    right = [len(placeholders.fill(c.text, typical)) for c in choices if c.correct]
+    wrong = [len(placeholders.fill(c.text, typical)) for c in choices if not c.correct]
     if not right or not wrong or len(choices) < 3:
         return
     if len(right) == 1:  # one right answer: it must not stand out from the longest wrong one
@@ -602,28 +728,72 @@ def load_bank(folder: str | Path) -> Bank:
         problems.append(Problem(str(folder), None, "contains no module files (*.yaml)"))
     modules = [m for m in (_load_module_file(p, sources, folded, problems, warnings) for p in files) if m]
     problems.extend(_bank_wide_problems(modules, warnings))
-    readability = _readability_gate(modules, vocabulary, problems, warnings)
+    readability = _readability_gate(modules, vocabulary.familiar, problems, warnings)
+    test_wiseness = _test_wiseness_gate(modules, problems)
+    _shown_jargon_gate(modules, vocabulary.jargon, warnings)
     if problems:
         raise BankError(problems, warnings)
     modules.sort(key=lambda m: (m.order, m.id))
-    return Bank(tuple(modules), sources, tuple(warnings), readability)
+    return Bank(tuple(modules), sources, tuple(warnings), readability, test_wiseness)
 
 
-def load_vocabulary(folder: Path, problems: list[Problem]) -> frozenset[str]:
-    """Words the Dale-Chall measure counts as familiar: proper names and terms the bank explains."""
+def _test_wiseness_gate(modules: list[ModuleSpec], problems: list[Problem]) -> dict[str, gates.TestWiseness]:
+    table = {}
+    for module in modules:
+        figure = table[module.id] = gates.measure_test_wiseness(module.questions)
+        if figure.too_high:
+            problems.append(Problem(
+                module.file, None,
+                f"module '{module.id}': in {figure} of its choice questions the right choice is the only "
+                f"one naming a doctor, nurse, pharmacist or help (at most "
+                f"{round(100 * gates.GIVEAWAY_SHARE_LIMIT)}% allowed): {', '.join(figure.giveaways)}"))
+    return table
+
+
+def _shown_jargon_gate(modules: list[ModuleSpec], jargon: frozenset[str], warnings: list[Problem]) -> None:
+    """Warn when a quote shown to patients first brings back a word the questions avoid."""
+    for module in modules:
+        for question in module.questions:
+            for citation in (c for c in question.citations if c.show):
+                found = gates.jargon_in(citation.quote, jargon)
+                if found:
+                    warnings.append(Problem(
+                        module.file, question.id,
+                        f"a quote shown to patients uses words the questions avoid ({', '.join(found)}; "
+                        f"see {VOCABULARY_FILE}): {citation.quote[:60]!r}; is there a plainer one?"))
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    familiar: frozenset[str] = frozenset()  # counted as familiar by Dale-Chall
+    jargon: frozenset[str] = frozenset()  # source words the questions avoid
+
+
+def load_vocabulary(folder: Path, problems: list[Problem]) -> Vocabulary:
+    """`familiar_words`: words the Dale-Chall measure counts as familiar (proper names and terms the
+    bank explains), each with why; `jargon` (optional): words of the sources the questions avoid, each
+    with the plain words used instead."""
     path = folder / VOCABULARY_FILE
     if not path.is_file():
-        return frozenset()
+        return Vocabulary()
     data = _read_yaml(path, problems, VOCABULARY_FILE)
-    entries = data.get("familiar_words") if isinstance(data, dict) else None
-    if not isinstance(entries, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in entries.items()
-    ):
-        if data is not None:
-            problems.append(Problem(VOCABULARY_FILE, None,
-                                    "'familiar_words' must map each word to why patients know it"))
-        return frozenset()
-    return frozenset(word.lower() for word in entries)
+    if data is None:
+        return Vocabulary()
+    lists = {}
+    for key, required, meaning in (("familiar_words", True, "why patients know it"),
+                                   ("jargon", False, "the plain words the bank uses instead")):
+        entries = data.get(key) if isinstance(data, dict) else None
+        if entries is None and not required:
+            lists[key] = frozenset()
+            continue
+        if not isinstance(entries, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in entries.items()
+        ):
+            problems.append(Problem(VOCABULARY_FILE, None, f"'{key}' must map each word to {meaning}"))
+            lists[key] = frozenset()
+            continue
+        lists[key] = frozenset(word.lower() for word in entries)
+    return Vocabulary(lists["familiar_words"], lists["jargon"])
 
 
 def _readability_gate(

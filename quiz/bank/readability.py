@@ -70,7 +70,8 @@ def _is_easy(word: str) -> bool:
     return textstat.is_easy_word(word)
 
 
-def _base_forms(word: str):
+def base_forms(word: str):
+    """The word and the base words it may be a regular inflection of (lowercase)."""
     word = word.lower().strip("'\u2019")
     word = re.sub(r"['\u2019]s$", "", word)
     yield word
@@ -83,7 +84,7 @@ def _base_forms(word: str):
 
 
 def is_familiar(word: str, vocabulary: frozenset[str]) -> bool:
-    return any(form in vocabulary or _is_easy(form) for form in _base_forms(word))
+    return any(form in vocabulary or _is_easy(form) for form in base_forms(word))
 
 
 def measure_parts(parts: dict[str, str], vocabulary: frozenset[str] = frozenset()) -> Readability:

@@ -26,7 +26,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from quiz import create_app
 from quiz.assignments import create_assignment, format_code
-from quiz.bank import BankError, load_bank, sync_bank
+from quiz.bank import BankError, load_bank, placeholders, sync_bank
 from quiz.extensions import db
 from quiz.models import Answer, Module, Question
 
@@ -209,6 +209,7 @@ def live_server(tmp_path_factory):
         sync_bank(bank)
         db.session.commit()
         modules = {}
+        shown = placeholders.values_from_config(app.config)
         for module in db.session.execute(
             db.select(Module).where(Module.retired_at.is_(None)).order_by(Module.position)
         ).scalars():
@@ -218,7 +219,9 @@ def live_server(tmp_path_factory):
                 .order_by(Question.position)
             ).scalars():
                 v = q.current_version
-                infos.append(QuestionInfo(q.id, module.id, v.key_point, v.type, v.prompt,
+                # As the pages show them: bank placeholders ({emergency_number}) filled in.
+                infos.append(QuestionInfo(q.id, module.id, placeholders.fill(v.key_point, shown), v.type,
+                                          placeholders.fill(v.prompt, shown),
                                           tuple(dict(c) for c in v.choices)))
             modules[module.id] = ModuleInfo(module.id, module.title, tuple(infos))
         db.session.remove()

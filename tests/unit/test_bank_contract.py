@@ -12,7 +12,7 @@ from tests.conftest import make_app
 
 
 def test_show_is_read_and_only_written_into_the_content_when_set(bank_dir):
-    plain = question("q-one")
+    plain = question("q-one", citations=[{"source": SOURCE, "quote": QUOTE}])  # a draft needs no shown quote
     shown = question("q-two", citations=[{"source": SOURCE, "quote": QUOTE, "show": True}])
     write(bank_dir, "stopping.yaml", module_file(questions=[plain, shown]))
     first, second = load_bank(bank_dir).questions
@@ -25,7 +25,8 @@ def test_show_false_leaves_the_fingerprint_as_it_was(bank_dir):
     explicit = question("q-one", citations=[{"source": SOURCE, "quote": QUOTE, "show": False}])
     write(bank_dir, "stopping.yaml", module_file(questions=[explicit, question("q-two")]))
     before = load_bank(bank_dir).questions[0].fingerprint
-    write(bank_dir, "stopping.yaml", module_file(questions=[question("q-one"), question("q-two")]))
+    implicit = question("q-one", citations=[{"source": SOURCE, "quote": QUOTE}])
+    write(bank_dir, "stopping.yaml", module_file(questions=[implicit, question("q-two")]))
     assert load_bank(bank_dir).questions[0].fingerprint == before
 
 

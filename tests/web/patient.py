@@ -5,6 +5,7 @@ import html
 import re
 from dataclasses import dataclass
 
+from quiz.bank import placeholders
 from quiz.extensions import db
 from quiz.models import Answer, Question
 from tests.conftest import csrf_token
@@ -25,9 +26,12 @@ class Seen:
 
 
 def seen(app, question_id: str) -> Seen:
+    """The question as the patient reads it: bank placeholders ({emergency_number}) filled in."""
+    values = placeholders.values_from_config(app.config)
     with app.app_context():
         version = db.session.get(Question, question_id).current_version
-        return Seen(question_id, version.prompt, version.key_point, version.explanation,
+        return Seen(question_id, *(placeholders.fill(t, values) for t in (
+                        version.prompt, version.key_point, version.explanation)),
                     tuple(c["quote"] for c in version.citations),
                     tuple(c["correct"] for c in version.choices))
 
