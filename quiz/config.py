@@ -53,12 +53,24 @@ def load_config(overrides: dict | None = None) -> dict:
         # Rate limits: in memory by default; RATELIMIT_STORAGE_URI=redis://... shares them across workers.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
-        "CODE_ATTEMPTS_LIMIT": os.environ.get("CODE_ATTEMPTS_LIMIT", "10 per minute;60 per hour"),
         "DEMO_DATA_ALLOWED": env_name == "development",
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
         # Number of trusted reverse proxies in front of the app. Behind one, set it to 1 so the rate
         # limit sees each patient's address instead of the proxy's (which would lock everyone out).
         "PROXY_HOPS": _env_int("PROXY_HOPS", 0),
+        # --- Staff workspace and sessions (issue 6) ---
+        # A staff session ends after this many minutes without activity (shared bedside devices).
+        "STAFF_IDLE_MINUTES": _env_int("STAFF_IDLE_MINUTES", 15),
+        # Access-code attempts (quiz.ratelimit): per device, and per address for a whole ward.
+        "CODE_ATTEMPTS_PER_DEVICE": os.environ.get("CODE_ATTEMPTS_PER_DEVICE", "5 per minute;20 per hour"),
+        "CODE_ATTEMPTS_PER_ADDRESS": os.environ.get("CODE_ATTEMPTS_PER_ADDRESS", "60 per minute;300 per hour"),
+        "SIGN_IN_ATTEMPTS_PER_ACCOUNT": os.environ.get("SIGN_IN_ATTEMPTS_PER_ACCOUNT", "5 per 15 minutes;20 per day"),
+        "SIGN_IN_ATTEMPTS_PER_ADDRESS": os.environ.get("SIGN_IN_ATTEMPTS_PER_ADDRESS", "30 per 15 minutes;200 per day"),
+        "PASSWORD_HASH_PROFILE": "RFC_9106_LOW_MEMORY",  # argon2id, t=3, 64 MiB
+        # How often an open patient list asks whether anything changed.
+        "NURSE_POLL_SECONDS": _env_int("NURSE_POLL_SECONDS", 5),
+        # Printed on the education record (the bank does not name its medicine yet).
+        "MEDICINE_NAME": os.environ.get("MEDICINE_NAME", "baclofen"),
     }
     if env_name == "development":
         config["SECRET_KEY"] = config["SECRET_KEY"] or "dev-only-not-secret"
@@ -68,6 +80,7 @@ def load_config(overrides: dict | None = None) -> dict:
             TESTING=True,
             SQLALCHEMY_DATABASE_URI=os.environ.get("TEST_DATABASE_URL", "sqlite://"),
             RATELIMIT_ENABLED=False,
+            PASSWORD_HASH_PROFILE="CHEAPEST",
         )
     config.update(overrides)
     config.setdefault("ACCESS_CODE_KEY", os.environ.get("ACCESS_CODE_KEY") or config["SECRET_KEY"])
