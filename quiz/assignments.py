@@ -224,11 +224,12 @@ def create_assignment(
         db.session.add(patient)
     now = utcnow()
     assignment = Assignment(
-        patient=patient, expires_at=now + timedelta(days=valid_days), is_demo=is_demo,
-        created_by=created_by, created_at=now, updated_at=now,
+        expires_at=now + timedelta(days=valid_days), is_demo=is_demo, created_by=created_by,
+        created_at=now, updated_at=now,
         modules=[AssignmentModule(module_id=m, position=i) for i, m in enumerate(module_ids)],
     )
-    issued = issue_code(assignment, code)
+    issued = issue_code(assignment, code)  # before it joins the session: it has no code hash until then
+    assignment.patient = patient
     db.session.add(assignment)
     db.session.flush()
     return assignment, issued

@@ -69,6 +69,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "PASSWORD_HASH_PROFILE": "RFC_9106_LOW_MEMORY",  # argon2id, t=3, 64 MiB
         # How often an open patient list asks whether anything changed.
         "NURSE_POLL_SECONDS": _env_int("NURSE_POLL_SECONDS", 5),
+        # Times on staff pages and records are shown in this zone (an IANA name, e.g. Europe/London).
+        "DISPLAY_TIMEZONE": os.environ.get("DISPLAY_TIMEZONE", "UTC"),
         # Printed on the education record (the bank does not name its medicine yet).
         "MEDICINE_NAME": os.environ.get("MEDICINE_NAME", "baclofen"),
     }

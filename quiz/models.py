@@ -246,6 +246,7 @@ class Patient(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
 
     unit: Mapped[Unit] = relationship()
+    created_by: Mapped[StaffUser | None] = relationship()
     assignments: Mapped[list[Assignment]] = relationship(back_populates="patient", order_by="Assignment.id")
 
 

@@ -9,6 +9,10 @@ work without JavaScript, and htmx only adds the live list's polling.
 """
 from __future__ import annotations
 
+from collections import Counter
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import segno
 from flask import (
     Blueprint, Response, abort, current_app, flash, g, redirect, request, session, url_for,
@@ -72,6 +76,14 @@ def require_staff():
     return None
 
 
+@bp.app_template_filter("staff_time")
+def staff_time(value: datetime | None, pattern: str = "%d %b, %H:%M") -> str:
+    """A timestamp in the hospital's time zone (`DISPLAY_TIMEZONE`), as staff read it."""
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).strftime(pattern)
+
+
 @bp.after_request
 def no_store(response: Response) -> Response:
     # Patient data on shared devices: never cached, so the back button after signing out shows nothing.
@@ -100,12 +112,12 @@ def unit_show(unit_id: int):
         if request.args["v"] == version:
             return Response(status=204)
     live, ended = unit_assignments(g.unit)
-    response = render_page_or_block(
-        "nurse/unit.html", block="patient_list", unit=g.unit, summaries=summarize(live),
-        ended=summarize(ended), version=version, poll_seconds=current_app.config["NURSE_POLL_SECONDS"],
-        units=visible_units(current_user),
+    summaries = summarize(live)
+    return render_page_or_block(
+        "nurse/unit.html", block="patient_list", unit=g.unit, summaries=summaries,
+        counts=Counter(s.readiness.status for s in summaries), ended=summarize(ended), version=version,
+        poll_seconds=current_app.config["NURSE_POLL_SECONDS"], units=visible_units(current_user),
     )
-    return response
 
 
 # --- assigning --------------------------------------------------------------------------------------
