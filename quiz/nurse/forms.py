@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..assignments import EXTERNAL_REF_MAX, LABEL_MAX, MAX_VALID_DAYS
@@ -15,6 +15,10 @@ def _days_field(label: str):
     return IntegerField(label, validators=[InputRequired(message=DAYS_MESSAGE),
                                            NumberRange(min=1, max=MAX_VALID_DAYS, message=DAYS_MESSAGE)],
                         render_kw={"inputmode": "numeric", "min": 1, "max": MAX_VALID_DAYS})
+
+
+def _choices(labels: dict[str, str]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in labels.items()]
 
 
 class ModulesField(SelectMultipleField):
@@ -49,10 +53,10 @@ class ConfirmForm(FlaskForm):
 class TeachBackForm(FlaskForm):
     ref = HiddenField(validators=[DataRequired()])
     supersedes_id = IntegerField(validators=[Optional()])
-    learner = RadioField("Learner", choices=list(LEARNERS.items()),
+    learner = RadioField("Learner", choices=_choices(LEARNERS),
                          validators=[InputRequired(message="Choose who was taught.")])
-    method = RadioField("Method", choices=list(METHODS.items()),
+    method = RadioField("Method", choices=_choices(METHODS),
                         validators=[InputRequired(message="Choose how it was taught.")])
-    response = RadioField("Response", choices=list(RESPONSES.items()),
+    response = RadioField("Response", choices=_choices(RESPONSES),
                           validators=[InputRequired(message="Choose the response.")])
     note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=500)])

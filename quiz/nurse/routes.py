@@ -20,6 +20,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
 
 from .. import audit, sessions
 from ..assignments import (
@@ -132,7 +133,7 @@ def _module_choices() -> list[Module]:
 def assignment_create(unit_id: int):
     modules = _module_choices()
     form = AssignForm()
-    form.modules.choices = [(m.id, m.title) for m in modules]
+    form.modules.choices = [SelectChoice(m.id, m.title) for m in modules]
     if request.method == "GET":
         form.modules.data = [m.id for m in modules if m.critical]
         form.valid_days.data = current_app.config["ASSIGNMENT_VALID_DAYS"]
@@ -245,7 +246,7 @@ def modules_update(assignment_id: int):
     # A module already assigned stays on offer even if it is no longer assignable (e.g. retired).
     modules += [link.module for link in g.case.modules if link.module_id not in offered]
     form = ModulesForm()
-    form.modules.choices = [(m.id, m.title) for m in modules]
+    form.modules.choices = [SelectChoice(m.id, m.title) for m in modules]
     if request.method == "GET":
         form.modules.data = assigned
     status = 200
@@ -265,7 +266,7 @@ def modules_update(assignment_id: int):
     elif request.method == "POST":
         status = 422
     answered = set(db.session.execute(
-        db.select(db.distinct(Answer.module_id)).where(Answer.assignment_id == g.case.id)
+        db.select(Answer.module_id).where(Answer.assignment_id == g.case.id).distinct()
     ).scalars())
     return render_page_or_block("nurse/modules.html", block="content", status=status, form=form, modules=modules,
                                 assignment=g.case, answered=answered)
