@@ -28,14 +28,20 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 from limits import RateLimitItem, parse_many
-from limits.storage import Storage, storage_from_string
+from limits.storage import MemoryStorage, Storage, storage_from_string
 
 EXTENSION = "quiz_ratelimit"
+# `limits`' memory storage reads the counter back after releasing its lock (two threads can both see
+# the later value) and drops a new key's lock on first use, so in one process we serialise its use.
+# Redis increments and returns the new value in one server-side script: no lock needed there.
+_MEMORY_LOCK = threading.Lock()
 
 
 @dataclass
@@ -51,15 +57,12 @@ class Verdict:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[EXTENSION] = None  # the storage is made on first use (no Redis connection at import)
+    # Made once per app (a Redis client connects lazily, on first use).
+    app.extensions[EXTENSION] = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
 
 
 def storage() -> Storage:
-    store = current_app.extensions.get(EXTENSION)
-    if store is None:
-        store = storage_from_string(current_app.config["RATELIMIT_STORAGE_URI"])
-        current_app.extensions[EXTENSION] = store
-    return store
+    return current_app.extensions[EXTENSION]
 
 
 def _counter_key(name: str, ident: str, limit: RateLimitItem, window: int) -> str:
@@ -79,6 +82,16 @@ def attempt(*checks: tuple[str, str, str], now: float | None = None) -> Verdict:
     store = storage()
     now = time.time() if now is None else now
     verdict = Verdict(True)
+    with _guard(store):
+        _count(store, checks, now, verdict)
+    return verdict
+
+
+def _guard(store: Storage):
+    return _MEMORY_LOCK if isinstance(store, MemoryStorage) else nullcontext()
+
+
+def _count(store: Storage, checks, now: float, verdict: Verdict) -> None:
     for name, ident, spec in checks:
         for limit in parse_many(spec):
             length = limit.get_expiry()
@@ -92,7 +105,6 @@ def attempt(*checks: tuple[str, str, str], now: float | None = None) -> Verdict:
                 verdict.allowed = False
                 verdict.retry_after = max(verdict.retry_after,
                                           _wait(previous, current, limit.amount, length, now))
-    return verdict
 
 
 def _wait(previous: int, current: int, allowed: int, length: int, now: float) -> int:
@@ -111,13 +123,12 @@ def refund(verdict: Verdict) -> None:
     if not verdict.counted:
         return
     store = storage()
-    for key, expiry in verdict.counted:
-        store.incr(key, expiry, amount=-1)
+    with _guard(store):
+        for key, expiry in verdict.counted:
+            store.incr(key, expiry, amount=-1)
     verdict.counted = []
 
 
 def reset() -> None:
     """Forget every counter (tests; an admin unlocking after an incident)."""
-    store = current_app.extensions.get(EXTENSION)
-    if store is not None:
-        store.reset()
+    storage().reset()
