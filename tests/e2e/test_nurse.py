@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from quiz.extensions import db
-from quiz.models import StaffUser, Unit
+from quiz.models import Module, StaffUser, Unit
 from quiz.passwords import hash_password
 
 pytestmark = pytest.mark.e2e
@@ -43,6 +43,11 @@ def staff_ward(live_server) -> StaffWard:
         return StaffWard(unit.id, unit.name, "e2e-nurse")
 
 
+def critical_ids(live_server) -> set[str]:
+    with live_server.app.app_context():
+        return set(db.session.execute(db.select(Module.id).where(Module.critical.is_(True))).scalars())
+
+
 def sign_in(page: Page, ward: StaffWard) -> None:
     page.goto("/staff/sign-in")
     page.get_by_label("Username").fill(ward.nurse)
@@ -52,8 +57,9 @@ def sign_in(page: Page, ward: StaffWard) -> None:
 
 
 def assign(page: Page, label: str, module_ids: list[str]) -> str:
-    """From the unit's list: assign exactly these modules; returns the code shown."""
-    page.get_by_role("link", name="Assign modules to a patient").click()
+    """From the unit's list (or its assign form): assign exactly these modules; returns the code shown."""
+    if page.locator("#label").count() == 0:
+        page.get_by_role("link", name="Assign modules to a patient").click()
     page.get_by_label("Patient label").fill(label)
     for box in page.locator('input[name="modules"]').all():
         box.set_checked(box.get_attribute("value") in module_ids)
@@ -87,7 +93,8 @@ def test_the_whole_loop(new_context, live_server, staff_ward, patient, axe_check
     the nurse's list changes without a reload; the nurse records teach-back; the patient is ready; the
     education record prints on one page."""
     critical = live_server.module_with_retry()
-    optional = next(m for m in live_server.modules.values() if m.id != critical.id)
+    assert critical.id in critical_ids(live_server)
+    optional = next(m for m in live_server.modules.values() if m.id not in critical_ids(live_server))
     nurse_context = new_context(**VIEWPORTS["tablet"])
     nurse_context.set_default_timeout(10_000)
     nurse = nurse_context.new_page()
@@ -181,6 +188,7 @@ def test_axe_every_nurse_page(screen, live_server, staff_ward, patient, new_cont
     page.goto("/nurse/")
     page.get_by_role("link", name=f"Bed {name}", exact=True).click()
     expect(page.locator("article.key-point-review")).to_have_count(1)
+    detail_url = page.url
     axe_check(page, f"{name} patient detail with a miss")
     record_teach_back(page, "Needs reinforcement")
     page.get_by_role("link", name="Correct this entry").click()
@@ -190,12 +198,13 @@ def test_axe_every_nurse_page(screen, live_server, staff_ward, patient, new_cont
     expect(page.locator("form.teach-back-form .error-message").first).to_be_visible()
     axe_check(page, f"{name} teach-back with errors")
 
-    page.goto(page.url.split("?")[0].split("#")[0] + "/modules")
-    axe_check(page, f"{name} modules")
-    page.goto(page.url.rsplit("/", 1)[0] + "/reissue")
-    axe_check(page, f"{name} reissue confirmation")
-    page.goto(page.url.rsplit("/", 1)[0] + "/record")
-    axe_check(page, f"{name} education record")
+    for path, heading in (("/modules", "Modules for"), ("/reissue", "Reissue the code"),
+                          ("/revoke", "Revoke the code"), ("/record", "Patient education record")):
+        response = page.goto(detail_url + path)
+        assert response.status == 200, path
+        expect(page.get_by_role("heading", level=1, name=re.compile(heading))).to_be_visible()
+        axe_check(page, f"{name} {path.strip('/')} page")
+    assert pdf_pages(page) == 1
 
 
 @pytest.fixture
@@ -217,6 +226,8 @@ def test_every_nurse_step_works_without_javascript(nojs_page, live_server, staff
     p.next()
     p.finish()
 
+    page.get_by_role("link", name="Done: back to the list").click()
+    expect(row(page, "Bed nojs")).to_contain_text("Needs re-teach")
     page.get_by_role("link", name="Reload the list").click()
     expect(row(page, "Bed nojs")).to_contain_text("Needs re-teach")
     page.get_by_role("link", name="Bed nojs").click()
