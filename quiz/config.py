@@ -86,8 +86,30 @@ def load_config(overrides: dict | None = None) -> dict:
         )
     config.update(overrides)
     config.setdefault("ACCESS_CODE_KEY", os.environ.get("ACCESS_CODE_KEY") or config["SECRET_KEY"])
+    _check_staff_settings(config)
     if config["QUIZ_ENV"] == "production":
         if not config.get("SECRET_KEY"):
             raise ConfigError("SECRET_KEY must be set in production (QUIZ_ENV=production).")
         config["DEMO_DATA_ALLOWED"] = False
     return config
+
+
+def _check_staff_settings(config: dict) -> None:
+    """Staff workspace settings that would otherwise fail only when a page uses them."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from limits import parse_many
+
+    try:
+        ZoneInfo(config["DISPLAY_TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"DISPLAY_TIMEZONE must be a time zone name such as Europe/London, "
+                          f"got {config['DISPLAY_TIMEZONE']!r}") from exc
+    for name in ("CODE_ATTEMPTS_PER_DEVICE", "CODE_ATTEMPTS_PER_ADDRESS", "SIGN_IN_ATTEMPTS_PER_ACCOUNT",
+                 "SIGN_IN_ATTEMPTS_PER_ADDRESS"):
+        try:
+            parse_many(config[name])
+        except ValueError as exc:
+            raise ConfigError(f"{name} must look like '5 per minute;20 per hour', got {config[name]!r}") from exc
+    if config["STAFF_IDLE_MINUTES"] < 1:
+        raise ConfigError("STAFF_IDLE_MINUTES must be at least 1")

@@ -113,10 +113,11 @@ def unit_show(unit_id: int):
         if request.args["v"] == version:
             return Response(status=204)
     live, ended = unit_assignments(g.unit)
-    summaries = summarize(live)
+    everyone = summarize(live + ended)
+    summaries, ended_summaries = everyone[:len(live)], everyone[len(live):]
     return render_page_or_block(
         "nurse/unit.html", block="patient_list", unit=g.unit, summaries=summaries,
-        counts=Counter(s.readiness.status for s in summaries), ended=summarize(ended), version=version,
+        counts=Counter(s.readiness.status for s in summaries), ended=ended_summaries, version=version,
         poll_seconds=current_app.config["NURSE_POLL_SECONDS"], units=visible_units(current_user),
     )
 

@@ -18,10 +18,9 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..grading import AnswerRecord, module_progress
 from ..models import (
-    LEARNERS, METHODS, RESPONSES, Answer, Assignment, AssignmentModule, Module, Patient, QuestionVersion,
+    LEARNERS, METHODS, RESPONSES, Answer, Assignment, AssignmentModule, Module, Patient, Question, QuestionVersion,
     StaffUser, TeachBack, Unit, utcnow,
 )
-from ..patient.service import served_questions
 from ..readiness import MissedKeyPoint, ModuleResult, Readiness, TeachBackEntry, readiness
 
 
@@ -73,10 +72,23 @@ def code_state(assignment: Assignment, now: datetime | None = None) -> str:
     return "active" if assignment.expires_at > (now or utcnow()) else "expired"
 
 
-def _questions_by_module() -> dict[str, list[tuple[str, str]]]:
+def served_key_points() -> dict[str, list[tuple[str, str]]]:
+    """module id -> [(question id, key point)] of the questions patients are served, in bank order.
+
+    The same rule as `patient.service.served_questions` (not retired, current version reviewed; a test
+    holds them equal), read as plain rows: the list needs only these two columns, and loading every
+    question with its version history costs more than the rest of a list refresh.
+    """
+    rows = db.session.execute(
+        db.select(Question.module_id, Question.id, QuestionVersion.key_point)
+        .join(QuestionVersion, (QuestionVersion.question_id == Question.id)
+              & (QuestionVersion.fingerprint == Question.current_fingerprint))
+        .where(Question.retired_at.is_(None), QuestionVersion.reviewed_on.is_not(None))
+        .order_by(Question.module_id, Question.position)
+    )
     by_module: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for question in served_questions():
-        by_module[question.module_id].append((question.id, question.current_version.key_point))
+    for module_id, question_id, key_point in rows:
+        by_module[module_id].append((question_id, key_point))
     return by_module
 
 
@@ -104,7 +116,7 @@ def summarize(assignments: list[Assignment]) -> list[AssignmentSummary]:
     ):
         entries[row.assignment_id].append(TeachBackEntry(row.id, row.module_id, row.key_point, row.response,
                                                          row.supersedes_id))
-    questions = _questions_by_module()
+    questions = served_key_points()
     summaries = []
     for assignment in assignments:
         modules = [

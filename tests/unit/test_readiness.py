@@ -122,3 +122,23 @@ def test_every_unfinished_module_and_every_key_point_is_a_reason():
     assert result.status == "needs_reteach"
     assert len(result.teach_back_needed) == 2 and len(result.unfinished) == 2
     assert result.short_reason == "2 key points to re-teach; 2 required modules not finished"
+
+
+def test_the_nurse_list_serves_the_same_questions_as_the_patient_pages(app):
+    """The list reads served questions as plain rows; the rule must stay the patient pages' rule."""
+    from collections import defaultdict
+
+    from quiz.extensions import db
+    from quiz.models import QuestionVersion
+    from quiz.nurse.service import served_key_points
+    from quiz.patient.service import served_questions
+
+    with app.app_context():
+        version = db.session.execute(db.select(QuestionVersion)).scalars().first()
+        version.reviewed_on = None  # one draft: neither may serve it
+        db.session.commit()
+        expected = defaultdict(list)
+        for question in served_questions():
+            expected[question.module_id].append((question.id, question.current_version.key_point))
+        assert served_key_points() == expected
+        assert version.question_id not in {q for pairs in expected.values() for q, _ in pairs}
