@@ -1,7 +1,7 @@
 """Flask extensions, created here without an app and attached in `create_app`."""
 from flask_limiter import Limiter
-from flask_login import LoginManager
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect

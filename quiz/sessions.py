@@ -87,8 +87,8 @@ class DatabaseSessionInterface(SessionInterface):
 
     def open_session(self, app: Flask, request) -> BrowserSession:
         cookie = request.cookies.get(self.get_cookie_name(app))
-        if not cookie:
-            return BrowserSession()
+        if not cookie or (app.static_url_path and request.path.startswith(app.static_url_path + "/")):
+            return BrowserSession()  # static files never use the session: no database read for them
         try:
             payload = self._serializer(app).loads(cookie, max_age=int(app.permanent_session_lifetime.total_seconds()))
         except BadSignature:

@@ -2,8 +2,10 @@
 ready, print), every nurse page with axe-core at three viewports, and the pages without JavaScript."""
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -84,7 +86,13 @@ def record_teach_back(page: Page, response: str = "Verbalizes understanding") ->
 
 
 def pdf_pages(page: Page) -> int:
+    """Pages of the A4 print; with E2E_SHOTS set, the PDF is saved there too."""
     pdf = page.pdf(format="A4")
+    shots = os.environ.get("E2E_SHOTS")
+    if shots:
+        name = re.sub(r"[^a-z0-9]+", "-", page.url.split("/", 3)[-1].lower()).strip("-")
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        (Path(shots) / f"{name}.pdf").write_bytes(pdf)
     return pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
 
 
@@ -246,3 +254,46 @@ def test_every_nurse_step_works_without_javascript(nojs_page, live_server, staff
     expect(page.get_by_text("You are signed out.")).to_be_visible()
     page.go_back()
     expect(page.get_by_role("heading", level=1, name="Staff sign in")).to_be_visible()
+
+
+def test_a_busy_education_record_still_prints_on_one_page(page, live_server, staff_ward):
+    """Three modules with every first try wrong, teach-back on each miss and one correction each:
+    the record still fits one A4 page."""
+    from quiz.assignments import create_assignment
+    from quiz.models import Answer, Question, TeachBack
+
+    app = live_server.app
+    with app.app_context():
+        unit = db.session.get(Unit, staff_ward.unit_id)
+        nurse = db.session.execute(db.select(StaffUser).filter_by(username=staff_ward.nurse)).scalar_one()
+        module_ids = sorted(live_server.modules, key=lambda m: -len(live_server.modules[m].key_points))[:3]
+        assignment, _ = create_assignment("Bed busy", module_ids, 14, unit=unit)
+        for module_id in module_ids:
+            seen_points = set()
+            step = 0
+            for question in db.session.execute(db.select(Question).where(Question.module_id == module_id)
+                                               .order_by(Question.position)).scalars():
+                version = question.current_version
+                if version.key_point in seen_points:
+                    continue
+                seen_points.add(version.key_point)
+                wrong = next(i for i, c in enumerate(version.choices) if not c["correct"])
+                db.session.add(Answer(assignment_id=assignment.id, module_id=module_id, step=step,
+                                      question_id=question.id, question_version_id=version.id,
+                                      selected=[wrong], correct=False))
+                step += 1
+                first = TeachBack(assignment_id=assignment.id, module_id=module_id, key_point=version.key_point,
+                                  learner="family", method="explanation", response="needs_reinforcement",
+                                  note="Daughter present; will repeat tomorrow", recorded_by=nurse)
+                db.session.add(first)
+                db.session.flush()
+                db.session.add(TeachBack(assignment_id=assignment.id, module_id=module_id,
+                                         key_point=version.key_point, learner="patient", method="teach_back",
+                                         response="verbalizes", supersedes_id=first.id, recorded_by=nurse))
+        db.session.commit()
+        assignment_id = assignment.id
+    sign_in(page, staff_ward)
+    page.goto(f"/nurse/assignments/{assignment_id}/record")
+    points = page.locator(".record-point").count()
+    assert points >= 10, points
+    assert pdf_pages(page) == 1, f"a record with {points} missed key points prints on more than one page"

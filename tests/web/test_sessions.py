@@ -236,3 +236,25 @@ def test_purge_removes_only_old_ended_sessions(app, ward, runner):
     result = runner.invoke(args=["sessions", "purge"])
     assert result.exit_code == 0 and "Removed 1 ended session(s)." in result.output
     assert [r.kind for r in rows(app)] == ["staff"] and second.get("/nurse/").status_code == 200
+
+
+def test_static_files_never_read_the_session(app, ward):
+    from sqlalchemy import event
+
+    client = app.test_client()
+    sign_in(client, ward.nurse)
+    seen = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/static/css/app.css").status_code == 200
+        assert seen == []
+        client.get("/nurse/")
+        assert any("web_session" in statement for statement in seen)  # (the listener does see requests)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
