@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from quiz.assignments import code_for, find_assignment, format_code
+from quiz.assignments import code_for, find_assignment
 from quiz.extensions import db
 from quiz.models import Answer, Assignment, AuditEvent, TeachBack, utcnow
 from tests.conftest import csrf_token

@@ -13,7 +13,7 @@ from quiz.extensions import db
 from quiz.models import AuditEvent
 from tests.conftest import make_app
 from tests.web.patient import Patient, text
-from tests.web.staff import PASSWORD, build_ward, sign_in
+from tests.web.staff import build_ward, sign_in
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 MID_WINDOW = 1_800_000_030.0  # 30 s into a minute, 30 min into an hour: no window boundary mid-test
