@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import random
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event  # noqa: E402
 
+from bench.bench_patient import timed  # noqa: E402
 from quiz import create_app  # noqa: E402
 from quiz.assignments import create_assignment  # noqa: E402
 from quiz.bank import load_bank, sync_bank  # noqa: E402
@@ -36,15 +36,6 @@ from quiz.passwords import hash_password  # noqa: E402
 
 MODULES = ["stopping-safely", "kidney-health", "warning-signs", "alcohol-and-sedatives", "taking-your-doses"]
 PASSWORD = "bench nurse password"
-
-
-def timed(fn, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 def fill_unit(unit: Unit, patients: int, rng: random.Random, nurse: StaffUser | None, label: str) -> list[int]:

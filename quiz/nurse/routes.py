@@ -29,7 +29,7 @@ from ..assignments import (
 )
 from ..auth.routes import idle_message
 from ..extensions import db
-from ..htmx import is_htmx, render_page_or_block
+from ..htmx import is_htmx, redirect_after, render_page_or_block
 from ..models import LEARNERS, METHODS, RESPONSES, ROLES, Answer, Assignment, AssignmentModule, Module, Patient, Unit, utcnow
 from .forms import AssignForm, ConfirmForm, ExpiryForm, ModulesForm, TeachBackForm
 from .service import (
@@ -38,14 +38,6 @@ from .service import (
 )
 
 bp = Blueprint("nurse", __name__, url_prefix="/nurse")
-
-
-def _redirect(target: str) -> Response:
-    if is_htmx():
-        response = Response(status=204)
-        response.headers["HX-Redirect"] = target
-        return response
-    return redirect(target, code=303)
 
 
 @bp.before_request
@@ -57,7 +49,7 @@ def require_staff():
         else:
             flash("Please sign in to see the nurse pages.", "info")
         next_url = request.full_path.rstrip("?") if request.method == "GET" and not is_htmx() else None
-        return _redirect(url_for("auth.sign_in", next=next_url))
+        return redirect_after(url_for("auth.sign_in", next=next_url))
     args = request.view_args or {}
     g.unit = None
     g.case = None
