@@ -51,10 +51,10 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 # PostgreSQL when one is reachable (CI machines run one; the app itself never needs it).
 test: test-setup
 	$(FLASK) questions check
-	$(BIN)/python -m pytest
+	TEST_POSTGRES_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest
 	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_TEST_URL)'.replace('+psycopg', ''), connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== unit and test-client tests on PostgreSQL =="; \
-		TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest -q -p no:playwright tests/unit tests/web; \
+		TEST_DATABASE_URL='$(PG_TEST_URL)' TEST_POSTGRES_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest -q -p no:playwright tests/unit tests/web; \
 	else echo "PostgreSQL is not reachable: skipped the PostgreSQL run."; fi
 
 check-questions: setup
@@ -62,6 +62,7 @@ check-questions: setup
 
 bench: setup
 	$(BIN)/python bench/bench_patient.py
+	$(BIN)/python bench/bench_nurse.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor .pytest_cache

@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .bank import placeholders
 from .config import PROJECT_ROOT, load_config
-from .extensions import csrf, db, limiter, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -52,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(patient_bp)
     app.register_blueprint(sources_bp)
+    _init_staff_workspace(app)
     cli.init_app(app)
     _register_error_pages(app)
 
@@ -80,6 +81,22 @@ def _fill_placeholders_in_templates(app: Flask) -> None:
         return value
 
     app.jinja_env.finalize = finalize
+
+
+def _init_staff_workspace(app: Flask) -> None:
+    """Server-side sessions, staff sign-in, rate limits and the nurse pages. `/admin` and the
+    `admin` blueprint name are reserved for the administrator pages."""
+    from . import ratelimit, sessions
+    from .auth.routes import bp as auth_bp
+    from .auth.routes import init_login
+    from .nurse.routes import bp as nurse_bp
+
+    sessions.init_app(app)
+    login_manager.init_app(app)
+    init_login(login_manager)
+    ratelimit.init_app(app)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(nurse_bp)
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""Command-line interface: `flask --app wsgi questions check|load`, `assign`, `demo`."""
+"""Command-line interface: `flask --app wsgi questions check|load`, `assign`, `demo` (staff, units,
+audit and sessions commands are in `quiz.staff_cli`)."""
 from __future__ import annotations
 
 import os
@@ -14,19 +15,29 @@ from .bank.gates import GIVEAWAY_SHARE_LIMIT
 from .extensions import db
 
 DEMO_PATIENT = "Demo patient"
-DEMO_CODE = "SAFE5678"
+DEMO_CODE = "CHECK34779"
+DEMO_UNIT = "Demo ward"
+# (username, role, password): development only, printed by `make run`.
+DEMO_STAFF = (("nurse", "nurse", "teach-back-demo"), ("admin", "admin", "oversight-demo"))
 
 
 def init_app(app: Flask) -> None:
+    from . import staff_cli
+
     app.cli.add_command(questions)
     app.cli.add_command(assign)
     app.cli.add_command(demo)
+    staff_cli.init_app(app)
+
+
+def _external(endpoint: str, **values) -> str:
+    base = current_app.config["PUBLIC_BASE_URL"] or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
+    with current_app.test_request_context(base_url=base):
+        return url_for(endpoint, **values, _external=True)
 
 
 def _link(code: str) -> str:
-    base = current_app.config["PUBLIC_BASE_URL"] or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
-    with current_app.test_request_context(base_url=base):
-        return url_for("patient.start_link", code=format_code(code), _external=True)
+    return _external("patient.start_link", code=format_code(code))
 
 
 def _echo_warnings(warnings) -> None:
@@ -120,11 +131,22 @@ def questions_load(folder):
 @click.option("--patient", "patient_label", required=True, help="How staff recognise the patient (bed, initials).")
 @click.option("--module", "module_ids", multiple=True, required=True, help="Module id; repeat for more.")
 @click.option("--days", type=int, default=None, help="Days the code stays valid (default: ASSIGNMENT_VALID_DAYS).")
-def assign(patient_label, module_ids, days):
+@click.option("--unit", "unit_name", help="The patient's unit (default: the 'Unassigned' unit only admins see).")
+def assign(patient_label, module_ids, days, unit_name):
     """Assign modules to a patient and print the access code and link."""
+    from . import audit
+    from .models import Unit
+
     days = days if days is not None else current_app.config["ASSIGNMENT_VALID_DAYS"]
+    unit = None
+    if unit_name:
+        unit = db.session.execute(db.select(Unit).where(Unit.name == unit_name)).scalar_one_or_none()
+        if unit is None:
+            raise click.UsageError(f"no unit named {unit_name!r}")
     try:
-        assignment, code = create_assignment(patient_label, list(module_ids), days)
+        assignment, code = create_assignment(patient_label, list(module_ids), days, unit=unit)
+        audit.record("assignment.create", actor=None, assignment=assignment,
+                     detail={"modules": list(module_ids), "valid_days": days})
         db.session.commit()
     except AssignmentError as error:
         db.session.rollback()
@@ -136,12 +158,40 @@ def assign(patient_label, module_ids, days):
     click.echo(f"  valid until: {assignment.expires_at:%Y-%m-%d %H:%M} UTC")
 
 
+def _demo_staff() -> None:
+    """The demo unit, nurse and admin; their passwords are put back if someone changed them."""
+    from .models import StaffUser, Unit
+    from .passwords import hash_password, verify
+
+    unit = db.session.execute(db.select(Unit).where(Unit.name == DEMO_UNIT)).scalar_one_or_none()
+    if unit is None:
+        unit = Unit(name=DEMO_UNIT)
+        db.session.add(unit)
+        click.echo(f"Created the demo unit {DEMO_UNIT}.")
+    for username, role, password in DEMO_STAFF:
+        user = db.session.execute(db.select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
+        if user is None:
+            user = StaffUser(username=username, display_name=f"Demo {role}", role=role,
+                             password_hash=hash_password(password), units=[unit])
+            db.session.add(user)
+            click.echo(f"Created the demo {role}.")
+        elif not user.active or not verify(user.password_hash, password) or unit not in user.units:
+            user.active = True
+            user.password_hash = hash_password(password)
+            if unit not in user.units:
+                user.units.append(unit)
+    db.session.flush()
+
+
 @click.command()
 @with_appcontext
 def demo():
-    """Create the demo assignment (development only; running it again changes nothing)."""
+    """Create the demo unit, staff and assignment (development only; running it again changes nothing)."""
+    from .models import Unit
+
     if not current_app.config["DEMO_DATA_ALLOWED"]:
         raise click.ClickException("Demo data is only created with QUIZ_ENV=development.")
+    _demo_staff()
     assignment = find_assignment(DEMO_CODE)
     if assignment is None:
         module_ids = ready_module_ids()
@@ -156,11 +206,15 @@ def demo():
             old.code_hash = f"retired-demo-{old.id}"
             old.revoked_at = old.revoked_at or old.expires_at
         db.session.flush()
+        unit = db.session.execute(db.select(Unit).where(Unit.name == DEMO_UNIT)).scalar_one()
         assignment, _ = create_assignment(
             DEMO_PATIENT, module_ids, current_app.config["ASSIGNMENT_VALID_DAYS"],
-            code=DEMO_CODE, is_demo=True,
+            unit=unit, code=DEMO_CODE, is_demo=True,
         )
-        db.session.commit()
         click.echo("Created the demo assignment.")
+    db.session.commit()
     click.echo(f"Demo patient: access code {format_code(DEMO_CODE)}")
     click.echo(f"              link {_link(DEMO_CODE)}")
+    sign_in = _external("auth.sign_in")
+    for username, role, password in DEMO_STAFF:
+        click.echo(f"Demo {role + ':':<7} username {username}, password {password}  ({sign_in})")

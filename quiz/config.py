@@ -53,7 +53,6 @@ def load_config(overrides: dict | None = None) -> dict:
         # Rate limits: in memory by default; RATELIMIT_STORAGE_URI=redis://... shares them across workers.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
-        "CODE_ATTEMPTS_LIMIT": os.environ.get("CODE_ATTEMPTS_LIMIT", "10 per minute;60 per hour"),
         "DEMO_DATA_ALLOWED": env_name == "development",
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
         # Number of trusted reverse proxies in front of the app. Behind one, set it to 1 so the rate
@@ -63,6 +62,21 @@ def load_config(overrides: dict | None = None) -> dict:
         # `{emergency_number}`, see quiz/bank/placeholders.py) and how to reach the hospital.
         "EMERGENCY_NUMBER": os.environ.get("EMERGENCY_NUMBER", "911"),
         "HOSPITAL_CONTACT": os.environ.get("HOSPITAL_CONTACT", ""),
+        # --- Staff workspace and sessions (issue 6) ---
+        # A staff session ends after this many minutes without activity (shared bedside devices).
+        "STAFF_IDLE_MINUTES": _env_int("STAFF_IDLE_MINUTES", 15),
+        # Access-code attempts (quiz.ratelimit): per device, and per address for a whole ward.
+        "CODE_ATTEMPTS_PER_DEVICE": os.environ.get("CODE_ATTEMPTS_PER_DEVICE", "5 per minute;20 per hour"),
+        "CODE_ATTEMPTS_PER_ADDRESS": os.environ.get("CODE_ATTEMPTS_PER_ADDRESS", "60 per minute;300 per hour"),
+        "SIGN_IN_ATTEMPTS_PER_ACCOUNT": os.environ.get("SIGN_IN_ATTEMPTS_PER_ACCOUNT", "5 per 15 minutes;20 per day"),
+        "SIGN_IN_ATTEMPTS_PER_ADDRESS": os.environ.get("SIGN_IN_ATTEMPTS_PER_ADDRESS", "30 per 15 minutes;200 per day"),
+        "PASSWORD_HASH_PROFILE": "RFC_9106_LOW_MEMORY",  # argon2id, t=3, 64 MiB
+        # How often an open patient list asks whether anything changed.
+        "NURSE_POLL_SECONDS": _env_int("NURSE_POLL_SECONDS", 5),
+        # Times on staff pages and records are shown in this zone (an IANA name, e.g. Europe/London).
+        "DISPLAY_TIMEZONE": os.environ.get("DISPLAY_TIMEZONE", "UTC"),
+        # Printed on the education record (the bank does not name its medicine yet).
+        "MEDICINE_NAME": os.environ.get("MEDICINE_NAME", "baclofen"),
     }
     if env_name == "development":
         config["SECRET_KEY"] = config["SECRET_KEY"] or "dev-only-not-secret"
@@ -72,11 +86,34 @@ def load_config(overrides: dict | None = None) -> dict:
             TESTING=True,
             SQLALCHEMY_DATABASE_URI=os.environ.get("TEST_DATABASE_URL", "sqlite://"),
             RATELIMIT_ENABLED=False,
+            PASSWORD_HASH_PROFILE="CHEAPEST",
         )
     config.update(overrides)
     config.setdefault("ACCESS_CODE_KEY", os.environ.get("ACCESS_CODE_KEY") or config["SECRET_KEY"])
+    _check_staff_settings(config)
     if config["QUIZ_ENV"] == "production":
         if not config.get("SECRET_KEY"):
             raise ConfigError("SECRET_KEY must be set in production (QUIZ_ENV=production).")
         config["DEMO_DATA_ALLOWED"] = False
     return config
+
+
+def _check_staff_settings(config: dict) -> None:
+    """Staff workspace settings that would otherwise fail only when a page uses them."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from limits import parse_many
+
+    try:
+        ZoneInfo(config["DISPLAY_TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"DISPLAY_TIMEZONE must be a time zone name such as Europe/London, "
+                          f"got {config['DISPLAY_TIMEZONE']!r}") from exc
+    for name in ("CODE_ATTEMPTS_PER_DEVICE", "CODE_ATTEMPTS_PER_ADDRESS", "SIGN_IN_ATTEMPTS_PER_ACCOUNT",
+                 "SIGN_IN_ATTEMPTS_PER_ADDRESS"):
+        try:
+            parse_many(config[name])
+        except ValueError as exc:
+            raise ConfigError(f"{name} must look like '5 per minute;20 per hour', got {config[name]!r}") from exc
+    if config["STAFF_IDLE_MINUTES"] < 1:
+        raise ConfigError("STAFF_IDLE_MINUTES must be at least 1")

@@ -6,7 +6,7 @@ and the no-JavaScript flow gets the same markup.
 """
 from __future__ import annotations
 
-from flask import Response, make_response, render_template, request
+from flask import Response, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block
 
 
@@ -25,3 +25,13 @@ def render_page_or_block(template: str, block: str = "card", status: int = 200, 
     response = make_response(body, status)
     response.vary.add("HX-Request")
     return response
+
+
+def redirect_after(url: str) -> Response:
+    """Where to go next: 303 for a plain request; for htmx, 204 with `HX-Redirect`, so the browser
+    navigates instead of htmx following the redirect inside its request and swapping in a whole page."""
+    if is_htmx():
+        response = Response(status=204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, code=303)

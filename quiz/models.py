@@ -1,5 +1,6 @@
 """Database models: the loaded question bank (modules, questions and their versions), patient
-assignments, and the answers patients give.
+assignments, and the answers patients give; the staff workspace (units, staff, patients, teach-back
+entries, the audit log and server-side sessions) is grouped at the end.
 
 History never changes: an answer points at the exact `QuestionVersion` the patient saw, and bank reloads
 add versions instead of editing them (see `quiz.bank.sync`).
@@ -8,8 +9,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy import types
+from flask_login import UserMixin
+from sqlalchemy import DDL, JSON, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import event, types
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -113,18 +115,31 @@ class Assignment(db.Model):
     __tablename__ = "assignment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_label: Mapped[str] = mapped_column(String(100))
-    # SHA-256 of the normalised code: the code itself is shown once and never stored.
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    # Keyed HMAC of the normalised code (see quiz.assignments): the code itself is never stored.
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The code is derived from this nonce and ACCESS_CODE_KEY, so staff can show it again; None for
+    # codes set by hand (the demo) or issued before codes were derived (migration 0003).
+    code_nonce: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped by every staff change (reissue, revoke, modules, expiry): the live list's change marker.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    patient: Mapped[Patient] = relationship(back_populates="assignments")
+    created_by: Mapped[StaffUser | None] = relationship()
     modules: Mapped[list[AssignmentModule]] = relationship(
         back_populates="assignment", order_by="AssignmentModule.position",
         cascade="all, delete-orphan",
     )
+
+    @property
+    def patient_label(self) -> str:
+        """How staff recognise the patient (kept for templates written before Patient existed)."""
+        return self.patient.label
 
     def is_usable(self, now: datetime | None = None) -> bool:
         now = now or utcnow()
@@ -162,3 +177,185 @@ class Answer(db.Model):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     version: Mapped[QuestionVersion] = relationship()
+
+
+# --- Staff workspace: units, staff, patients, teach-back, audit, sessions ---------------------------
+
+staff_unit = Table(
+    "staff_unit",
+    db.metadata,
+    Column("staff_id", ForeignKey("staff_user.id"), primary_key=True),
+    Column("unit_id", ForeignKey("unit.id"), primary_key=True),
+)
+
+
+class Unit(db.Model):
+    """A ward. Nurses see the patients of their units only; admins see every unit."""
+
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+ROLES = ("nurse", "admin")
+
+
+class StaffUser(UserMixin, db.Model):
+    __tablename__ = "staff_user"
+    __table_args__ = (CheckConstraint("role IN ('nurse', 'admin')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-case: sign-in ignores case.
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    # argon2id hash (quiz.passwords); never the password itself.
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    units: Mapped[list[Unit]] = relationship(secondary=staff_unit, order_by=Unit.name)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def sees_unit(self, unit_id: int) -> bool:
+        return self.is_admin or any(unit.id == unit_id for unit in self.units)
+
+
+class Patient(db.Model):
+    """A patient as the ward knows them: a display label (no real name needed), the unit and an
+    optional reference to the hospital's own record."""
+
+    __tablename__ = "patient"
+    __table_args__ = (UniqueConstraint("unit_id", "external_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(100))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    external_ref: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+    unit: Mapped[Unit] = relationship()
+    created_by: Mapped[StaffUser | None] = relationship()
+    assignments: Mapped[list[Assignment]] = relationship(back_populates="patient", order_by="Assignment.id")
+
+
+LEARNERS = {"patient": "Patient", "family": "Family member", "caregiver": "Caregiver"}
+METHODS = {"explanation": "Explanation", "demonstration": "Demonstration",
+           "written": "Written material", "teach_back": "Teach-back"}
+RESPONSES = {
+    "verbalizes": "Verbalizes understanding",
+    "demonstrates": "Demonstrates understanding",
+    "needs_reinforcement": "Needs reinforcement",
+    "no_evidence": "No evidence of learning",
+    "refused": "Refused",
+}
+
+
+def _one_of(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class TeachBack(db.Model):
+    """One teaching outcome for one key point, as nurses chart it. Never edited: a correction is a new
+    entry whose `supersedes_id` names the entry it corrects; both are kept (the table refuses UPDATE
+    and DELETE, see `APPEND_ONLY_TABLES`)."""
+
+    __tablename__ = "teach_back"
+    __table_args__ = (
+        CheckConstraint(_one_of("learner", LEARNERS), name="learner"),
+        CheckConstraint(_one_of("method", METHODS), name="method"),
+        CheckConstraint(_one_of("response", RESPONSES), name="response"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id"), index=True)
+    module_id: Mapped[str] = mapped_column(ForeignKey("module.id"))
+    # A key point is identified by its sentence, as in grading (questions sharing it teach it).
+    key_point: Mapped[str] = mapped_column(Text)
+    learner: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str] = mapped_column(String(20))
+    response: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str | None] = mapped_column(String(500))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Unique: a correction chain is a line, never a fork.
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("teach_back.id"), unique=True)
+
+    recorded_by: Mapped[StaffUser] = relationship()
+
+
+class AuditEvent(db.Model):
+    """Who did what, when, from where. The filterable parts are columns (the admin pages filter on
+    them); `detail` holds the rest. Written only through `quiz.audit.record`; the table refuses UPDATE
+    and DELETE."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    # The actor's username at the time, or what was typed on a failed sign-in, or "cli".
+    actor_name: Mapped[str | None] = mapped_column(String(64))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignment.id"))
+    address: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class WebSession(db.Model):
+    """A signed-in browser (staff or patient), see `quiz.sessions`. The cookie holds a random token;
+    the key is its SHA-256, so a copy of this table cannot be replayed as cookies."""
+
+    __tablename__ = "web_session"
+    __table_args__ = (CheckConstraint("kind IN ('staff', 'patient')", name="kind"),)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignment.id"), index=True)
+    data: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# Append-only tables: the database itself refuses UPDATE and DELETE, so no code path can rewrite the
+# record. Migration 0003 creates the same triggers (keep them in step).
+APPEND_ONLY_TABLES = ("audit_event", "teach_back")
+PG_APPEND_ONLY_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION quiz_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$"
+)
+
+
+def append_only_ddl(table: str, dialect: str) -> list[str]:
+    if dialect == "postgresql":
+        return [PG_APPEND_ONLY_FUNCTION,
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION quiz_append_only()"]
+    if dialect == "sqlite":
+        return [f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+                for verb in ("UPDATE", "DELETE")]
+    return []
+
+
+for _table in APPEND_ONLY_TABLES:
+    for _dialect in ("postgresql", "sqlite"):
+        for _statement in append_only_ddl(_table, _dialect):
+            event.listen(db.metadata.tables[_table], "after_create",
+                         DDL(_statement.replace("%", "%%")).execute_if(dialect=_dialect))

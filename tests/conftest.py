@@ -84,3 +84,13 @@ def bank_dir(tmp_path):
     """A bank folder with the real sources and no modules yet (see tests/bankfiles.py)."""
     shutil.copytree(QUESTIONS_DIR / "sources", tmp_path / "sources")
     return tmp_path
+
+
+# --- Staff workspace ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def ward(app):
+    """Two units, a nurse on each, an admin, and one patient per unit (see tests/web/staff.py)."""
+    from tests.web.staff import build_ward
+
+    return build_ward(app)

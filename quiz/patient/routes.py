@@ -7,11 +7,12 @@ template block (`quiz.htmx`).
 from __future__ import annotations
 
 from flask import (
-    Blueprint, Response, abort, current_app, flash, g, redirect, request, session, url_for,
+    Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for,
 )
 
+from .. import ratelimit, sessions
 from ..assignments import find_assignment
-from ..extensions import db, limiter
+from ..extensions import db
 from ..grading import ASK_NURSE_AFTER_MISSES
 from ..htmx import is_htmx, render_page_or_block
 from ..models import Assignment
@@ -32,16 +33,9 @@ ENDED = "This quiz code has ended. Please ask your nurse for a new code."
 SIGN_IN_AGAIN = "Please enter your code to carry on. Your answers are saved."
 ALREADY_SAVED = "That answer was already saved. Here is where you are now."
 QUESTION_UPDATED = "This question was just updated. Please read it again and choose your answer."
-SESSION_KEY = "assignment_id"
+TOO_MANY_TRIES = ("There were too many tries on this device. Wait {minutes} minute{s}, then try again, "
+                  "or ask your nurse for help.")
 PUBLIC_ENDPOINTS = {"patient.start", "patient.start_link"}
-
-
-def _code_limit() -> str:
-    return current_app.config["CODE_ATTEMPTS_LIMIT"]
-
-
-def _failed(response: Response) -> bool:
-    return response.status_code not in (302, 303)
 
 
 def _redirect(endpoint: str, **values) -> Response:
@@ -58,13 +52,14 @@ def _redirect(endpoint: str, **values) -> Response:
 def load_assignment():
     """The one access check for this blueprint: every page but the start pages needs a live assignment."""
     g.assignment = None
-    assignment_id = session.get(SESSION_KEY)
-    if assignment_id is not None:
-        assignment = db.session.get(Assignment, assignment_id)
+    record = sessions.current()  # server-side: ended sessions (reissue, revoke, sign-out) never get here
+    if record is not None and record.kind == "patient":
+        assignment = db.session.get(Assignment, record.assignment_id)
         if assignment is not None and assignment.is_usable():
             g.assignment = assignment
         else:
-            session.pop(SESSION_KEY, None)
+            sessions.end()
+            db.session.commit()
             if request.endpoint not in PUBLIC_ENDPOINTS:
                 flash(ENDED, "error")
                 return _redirect("patient.start")
@@ -83,19 +78,27 @@ def no_store(response: Response) -> Response:
 
 
 def _open(assignment: Assignment) -> Response:
-    session.clear()
-    session[SESSION_KEY] = assignment.id
-    session.permanent = True
+    sessions.begin("patient", assignment_id=assignment.id)  # also ends a staff session in this browser
+    db.session.commit()
     return redirect(url_for("patient.overview"), code=303)
 
 
 @bp.route("/", methods=["GET", "POST"])
-@limiter.limit(_code_limit, methods=["POST"], deduct_when=_failed)
 def start():
     form = StartForm()
     if form.validate_on_submit():
+        # Counted before the code is checked (quiz.ratelimit); a right code gives its count back.
+        verdict = ratelimit.attempt(
+            ("code-device", sessions.device_key(), current_app.config["CODE_ATTEMPTS_PER_DEVICE"]),
+            ("code-address", request.remote_addr or "", current_app.config["CODE_ATTEMPTS_PER_ADDRESS"]),
+        )
+        if not verdict.allowed:
+            minutes = verdict.retry_minutes
+            form.code.errors = [TOO_MANY_TRIES.format(minutes=minutes, s="" if minutes == 1 else "s")]
+            return render_page_or_block("patient/start.html", form=form, current=g.assignment, status=429)
         assignment = find_assignment(form.code.data)
         if assignment is not None:
+            ratelimit.refund(verdict)
             return _open(assignment)
         form.code.errors = [*form.code.errors, CODE_PROBLEM]
     status = 422 if form.errors else 200
@@ -115,7 +118,8 @@ def start_link(code: str):
 def leave():
     form = LeaveForm()
     if form.validate_on_submit():
-        session.clear()
+        sessions.end()  # server-side: this browser's cookie is worthless from now on
+        db.session.commit()
         flash("You have left the quiz on this device. Your answers are saved: "
               "your code brings you back to where you were.", "info")
     return _redirect("patient.start")

@@ -57,3 +57,23 @@ def test_access_code_key_defaults_to_the_secret_key(monkeypatch):
     monkeypatch.delenv("ACCESS_CODE_KEY", raising=False)
     monkeypatch.delenv("SECRET_KEY", raising=False)
     assert load_config({"QUIZ_ENV": "testing"})["ACCESS_CODE_KEY"] == "testing-only-not-secret"
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("DISPLAY_TIMEZONE", "Mars/Olympus", "DISPLAY_TIMEZONE must be a time zone name"),
+    ("CODE_ATTEMPTS_PER_DEVICE", "lots", "CODE_ATTEMPTS_PER_DEVICE must look like"),
+    ("STAFF_IDLE_MINUTES", "0", "STAFF_IDLE_MINUTES must be at least 1"),
+])
+def test_staff_settings_are_checked_at_start(monkeypatch, name, value, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        load_config({"QUIZ_ENV": "testing"})
+
+
+def test_staff_defaults(monkeypatch):
+    for name in ("STAFF_IDLE_MINUTES", "CODE_ATTEMPTS_PER_DEVICE", "DISPLAY_TIMEZONE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    config = load_config({"QUIZ_ENV": "production"})
+    assert config["STAFF_IDLE_MINUTES"] == 15 and config["PASSWORD_HASH_PROFILE"] == "RFC_9106_LOW_MEMORY"
+    assert config["CODE_ATTEMPTS_PER_DEVICE"] == "5 per minute;20 per hour"

@@ -5,9 +5,9 @@ import re
 import shutil
 
 from quiz.assignments import find_assignment
-from quiz.cli import DEMO_CODE
+from quiz.cli import DEMO_CODE, DEMO_STAFF, DEMO_UNIT
 from quiz.extensions import db
-from quiz.models import Assignment, Question
+from quiz.models import Assignment, Question, StaffUser, Unit
 from tests.conftest import QUESTIONS_DIR
 
 
@@ -56,7 +56,7 @@ def test_assign_prints_code_and_link(ctx, runner):
     result = runner.invoke(args=["assign", "--patient", "Bed 9", "--module", "stopping-safely",
                                  "--module", "kidney-health"])
     assert result.exit_code == 0, result.output
-    code = re.search(r"access code: (\w{4}-\w{4})", result.output).group(1)
+    code = re.search(r"access code: (\w{5}-\w{5})", result.output).group(1)
     assert f"/start/{code}" in result.output
     assignment = find_assignment(code)
     assert assignment.patient_label == "Bed 9"
@@ -82,7 +82,13 @@ def test_demo_runs_twice_without_duplicating(app, ctx, runner):
     second = runner.invoke(args=["demo"])
     assert first.exit_code == second.exit_code == 0, first.output + second.output
     assert "Created the demo assignment." in first.output
+    assert "Created the demo nurse." in first.output and "Created the demo admin." in first.output
     assert "Created" not in second.output
-    assert "SAFE-5678" in second.output
+    assert "CHECK-34779" in second.output
+    for username, role, password in DEMO_STAFF:
+        assert f"username {username}, password {password}" in second.output
     assert db.session.execute(db.select(db.func.count(Assignment.id))).scalar_one() == 1
-    assert find_assignment(DEMO_CODE).is_demo
+    assert db.session.execute(db.select(db.func.count(StaffUser.id))).scalar_one() == 2
+    assert db.session.execute(db.select(db.func.count(Unit.id))).scalar_one() == 1
+    demo = find_assignment(DEMO_CODE)
+    assert demo.is_demo and demo.patient.unit.name == DEMO_UNIT

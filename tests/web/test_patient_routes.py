@@ -93,22 +93,6 @@ def test_an_overlong_link_is_cut_to_the_field_length(client):
     assert response.status_code == 200 and "A" * 41 not in response.text
 
 
-def test_code_attempts_are_rate_limited(bank):
-    from tests.conftest import make_app
-
-    app = make_app(RATELIMIT_ENABLED=True, CODE_ATTEMPTS_LIMIT="3 per minute")
-    with app.app_context():
-        db.create_all()
-    client = app.test_client()
-    token = csrf_token(client.get("/").text)
-    statuses = [client.post("/", data={"code": "ZZZZ-ZZZZ", "csrf_token": token}).status_code
-                for _ in range(4)]
-    assert statuses == [422, 422, 422, 429]
-    assert "too many tries" in text(client.post("/", data={"code": "x", "csrf_token": token}))
-    with app.app_context():
-        db.drop_all()
-
-
 def test_post_without_csrf_token_is_refused_with_a_clear_page(client, assignment_code):
     response = client.post("/", data={"code": assignment_code})
     assert response.status_code == 400

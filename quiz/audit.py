@@ -1,0 +1,79 @@
+"""The audit log: one table (`AuditEvent`) and one writer (`record`). Every view of a patient's
+results, every assignment change, every teach-back entry, every staff sign-in (and failed one) and
+staff-management command lands here with who, when, what and from where.
+
+Append-only: this module has no update or delete, and the database refuses both (triggers on
+`audit_event`, see `quiz.models.APPEND_ONLY_TABLES`). An event is added to the caller's transaction,
+so it is stored exactly when the change it describes is.
+"""
+from __future__ import annotations
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+from .extensions import db
+from .models import Assignment, AuditEvent, Patient, StaffUser, Unit
+
+# Every action, with what it means (the admin pages offer these as filters).
+ACTIONS = {
+    "staff.sign_in": "Signed in",
+    "staff.sign_in_failed": "Failed sign-in",
+    "staff.sign_in_limited": "Sign-in refused by the rate limit",
+    "staff.sign_out": "Signed out",
+    "staff.create": "Staff account created",
+    "staff.disable": "Staff account disabled",
+    "staff.enable": "Staff account enabled",
+    "staff.password_reset": "Password reset",
+    "unit.create": "Unit created",
+    "patient.create": "Patient added",
+    "patient.results_view": "Viewed a patient's results",
+    "record.view": "Opened the education record",
+    "assignment.create": "Modules assigned",
+    "assignment.code_view": "Access code shown",
+    "assignment.reissue": "Access code reissued",
+    "assignment.revoke": "Access code revoked",
+    "assignment.expiry": "Expiry changed",
+    "assignment.modules": "Modules changed",
+    "teach_back.record": "Teach-back recorded",
+    "teach_back.correct": "Teach-back corrected",
+}
+
+_CURRENT = object()
+
+
+def record(
+    action: str, *, actor: StaffUser | None | object = _CURRENT, actor_name: str | None = None,
+    unit: Unit | None = None, patient: Patient | None = None, assignment: Assignment | None = None,
+    detail: dict | None = None,
+) -> AuditEvent:
+    """Add one event to the current transaction (the caller commits with the change itself).
+
+    By default the actor is the signed-in staff member; outside a request (the CLI) it is None and
+    `actor_name` says "cli" unless given. Patient and unit are taken from the assignment when omitted.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    if actor is _CURRENT:
+        actor = current_user._get_current_object() if has_request_context() and current_user.is_authenticated else None
+    if patient is None and assignment is not None:
+        patient = assignment.patient
+    if unit is None and patient is not None:
+        unit = patient.unit
+    if any(o is not None and o.id is None for o in (unit, patient, assignment)):
+        db.session.flush()  # new rows need their ids
+    if actor_name is None:
+        actor_name = actor.username if actor is not None else (None if has_request_context() else "cli")
+    event = AuditEvent(
+        action=action, actor_id=actor.id if actor is not None else None, actor_name=actor_name,
+        unit_id=unit.id if unit is not None else None, patient_id=patient.id if patient is not None else None,
+        assignment_id=assignment.id if assignment is not None else None,
+        address=request.remote_addr if has_request_context() else None, detail=detail or {},
+    )
+    db.session.add(event)
+    return event
+
+
+def latest(limit: int = 20) -> list[AuditEvent]:
+    return list(reversed(db.session.execute(
+        db.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    ).scalars().all()))
