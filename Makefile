@@ -7,7 +7,7 @@ PORT ?= 5000
 FLASK := QUIZ_ENV=development $(BIN)/flask --app wsgi
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup test-setup chromium check-questions bench clean
+.PHONY: run test setup test-setup chromium check-questions bench clean serve wrk bench-requests
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,7 +51,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 # PostgreSQL when one is reachable (CI machines run one; the app itself never needs it).
 test: test-setup
 	$(FLASK) questions check
-	$(BIN)/python -m pytest
+	TEST_POSTGRES_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest
 	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_TEST_URL)'.replace('+psycopg', ''), connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== unit and test-client tests on PostgreSQL =="; \
 		TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest -q -p no:playwright tests/unit tests/web; \
@@ -60,7 +60,29 @@ test: test-setup
 check-questions: setup
 	$(FLASK) questions check
 
-bench: setup
+# Production on this machine: migrations, then the bank, then gunicorn (gunicorn.conf.py) on
+# 127.0.0.1:8000. Needs SECRET_KEY (and DATABASE_URL for PostgreSQL) in the environment; QUIZ_ENV is
+# always production here, whatever .env says. See the README's Deployment section.
+PROD := QUIZ_ENV=production
+serve: setup
+	@$(PROD) $(BIN)/flask --app wsgi db upgrade
+	@$(PROD) $(BIN)/flask --app wsgi questions load
+	@$(PROD) exec $(BIN)/gunicorn --config gunicorn.conf.py
+
+# The load generator for `make bench`, from Debian when missing.
+wrk:
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
+
+$(VENV)/.deps-bench: pyproject.toml $(VENV)/.deps-run
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
+# Load benchmark: gunicorn on loopback driven by wrk, on SQLite and (when reachable) PostgreSQL.
+bench: setup wrk $(VENV)/.deps-bench
+	BENCH_POSTGRES_URL='$(PG_TEST_URL)' $(BIN)/python bench/bench_load.py
+
+# The older in-process benchmark: per-request medians on a small and a large database.
+bench-requests: setup
 	$(BIN)/python bench/bench_patient.py
 
 clean:

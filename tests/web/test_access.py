@@ -11,6 +11,7 @@ from tests.web.patient import Patient
 
 # Endpoints anyone may open without a code. Everything else needs one.
 PUBLIC = {"static", "patient.start", "patient.start_link", "sources.source_show"}
+PUBLIC |= {"health.healthz"}  # load balancers probe it; it says only "ok" (issue 8)
 SAMPLE_VALUES = {"code": "ZZZZ-ZZZZ", "module_id": "stopping-safely", "name": "000_74d3c6befc6a713e.txt",
                  "filename": "css/app.css"}
 
@@ -58,7 +59,7 @@ def test_security_headers_on_every_response(client):
         assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
         assert "'unsafe-inline'" not in CONTENT_SECURITY_POLICY and "unsafe-eval" not in CONTENT_SECURITY_POLICY
         assert headers["X-Content-Type-Options"] == "nosniff"
-        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["Referrer-Policy"] == "same-origin"
         assert headers["X-Frame-Options"] == "DENY"
 
 
