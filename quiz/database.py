@@ -39,7 +39,9 @@ def configure_engine(app: Flask) -> None:
             try:
                 cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout)}")
                 cursor.execute("PRAGMA foreign_keys = ON")
-                if file_backed:
+                # Changing the mode needs the database to itself: only ask when it differs (once per
+                # database file, in practice by `flask db upgrade` before the server starts).
+                if file_backed and cursor.execute("PRAGMA journal_mode").fetchone()[0].upper() != journal_mode:
                     cursor.execute(f"PRAGMA journal_mode = {journal_mode}")
             finally:
                 cursor.close()
