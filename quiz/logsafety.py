@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import unquote
 
 from gunicorn import glogging
 
@@ -19,15 +18,27 @@ CODE_IN_LINK = re.compile(r"(/start/)[^\s?#\"']+", re.IGNORECASE)
 REDACTED = r"\1[code]"
 
 
+ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+
+
+def _unescape_path_characters(text: str) -> str:
+    """Decode the escapes a router would read as path characters (`%73tart`, `%2F`), and only those:
+    an escaped space or quote stays escaped, so the code after `/start/` is still one token."""
+    def decode(match: re.Match) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char.isascii() and (char.isalnum() or char in "/-_.~") else match.group(0)
+
+    return ESCAPE.sub(decode, text)
+
+
 def redact_codes(value):
     """`value` with every `/start/<code>` turned into `/start/[code]` (non-strings pass unchanged)."""
     if not isinstance(value, str):
         return value
-    if "%" in value:
-        decoded = unquote(value)
-        if CODE_IN_LINK.search(decoded):
-            return CODE_IN_LINK.sub(REDACTED, decoded)
-    return CODE_IN_LINK.sub(REDACTED, value) if "/start/" in value.lower() else value
+    readable = _unescape_path_characters(value) if "%" in value else value
+    if "/start/" not in readable.lower():
+        return value  # the common case, left exactly as it was
+    return CODE_IN_LINK.sub(REDACTED, readable)
 
 
 class RedactCodes(logging.Filter):
