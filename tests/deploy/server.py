@@ -100,7 +100,7 @@ def make_tls_files(folder: Path) -> TLSFiles:
 
 class GunicornServer:
     def __init__(self, deployment: Deployment, name: str, database_url: str, env: dict[str, str],
-                 workers: int, threads: int, tls: TLSFiles | None):
+                 workers: int | None, threads: int | None, tls: TLSFiles | None):
         self.deployment = deployment
         self.name = name
         self.database_url = database_url
@@ -116,10 +116,11 @@ class GunicornServer:
 
     def start(self, timeout: float = 60) -> GunicornServer:
         fd = self.listener.fileno()
-        command = [
-            sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"fd://{fd}",
-            "--workers", str(self.workers), "--threads", str(self.threads),
-        ]
+        command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"fd://{fd}"]
+        if self.workers:  # None: gunicorn.conf.py's own setting
+            command += ["--workers", str(self.workers)]
+        if self.threads:
+            command += ["--threads", str(self.threads)]
         if self.tls:
             command += ["--certfile", str(self.tls.cert), "--keyfile", str(self.tls.key)]
         with open(self.log_path, "ab") as log:
@@ -267,7 +268,7 @@ class Deployment:
             return POSTGRES_URL
         raise ValueError(kind)
 
-    def server(self, kind: str, *, tls: TLSFiles | None = None, workers: int = 3, threads: int = 4,
+    def server(self, kind: str, *, tls: TLSFiles | None = None, workers: int | None = 3, threads: int | None = 4,
                env: dict[str, str] | None = None, name: str | None = None) -> GunicornServer:
         url = self.database(kind)
         name = name or f"{kind}-{len(self.servers) + 1}"
