@@ -79,7 +79,7 @@ $(VENV)/.deps-bench: pyproject.toml $(VENV)/.deps-run
 
 # Load benchmark: gunicorn on loopback driven by wrk, on SQLite and (when reachable) PostgreSQL.
 bench: setup wrk $(VENV)/.deps-bench
-	BENCH_POSTGRES_URL='$(PG_TEST_URL)' $(BIN)/python bench/bench_load.py
+	TEST_POSTGRES_URL='$(PG_TEST_URL)' $(BIN)/python bench/bench_load.py $(BENCH_ARGS)
 
 # The older in-process benchmark: per-request medians on a small and a large database.
 bench-requests: setup
