@@ -12,6 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import assets, database
+from .bank import placeholders
 from .config import PROJECT_ROOT, load_config
 from .extensions import csrf, db, limiter, migrate
 from .logsafety import install_filter, redact_codes
@@ -41,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     if app.config["TESTING"]:
         app.jinja_env.undefined = StrictUndefined
+    _fill_placeholders_in_templates(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
@@ -78,6 +80,20 @@ def create_app(config: dict | None = None) -> Flask:
         return response
 
     return app
+
+
+def _fill_placeholders_in_templates(app: Flask) -> None:
+    """Every plain string a template prints has the deployment's values put in for bank placeholders
+    (`{emergency_number}`), on every page, patient or staff: no template can forget to. Markup (already
+    rendered HTML) is left alone; only the exact known placeholders are replaced."""
+    values = placeholders.values_from_config(app.config)
+
+    def finalize(value):
+        if type(value) is str and "{" in value:
+            return placeholders.fill(value, values)
+        return value
+
+    app.jinja_env.finalize = finalize
 
 
 def _register_error_pages(app: Flask) -> None:

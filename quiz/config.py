@@ -118,6 +118,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "SQLITE_BUSY_TIMEOUT_MS": _env_nonnegative("SQLITE_BUSY_TIMEOUT_MS", 10_000),
         # WAL unless the database sits on a file system without shared memory (NFS): then DELETE.
         "SQLITE_JOURNAL_MODE": os.environ.get("SQLITE_JOURNAL_MODE", "WAL").upper(),
+        # Deployment words shown to patients: the number to call in an emergency (bank text says
+        # `{emergency_number}`, see quiz/bank/placeholders.py) and how to reach the hospital.
+        "EMERGENCY_NUMBER": os.environ.get("EMERGENCY_NUMBER", "911"),
+        "HOSPITAL_CONTACT": os.environ.get("HOSPITAL_CONTACT", ""),
     }
     if env_name == "development":
         config["SECRET_KEY"] = config["SECRET_KEY"] or "dev-only-not-secret"

@@ -26,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from ..question_types import QUESTION_TYPES
+from . import placeholders
 from .citations import NormalisedText, find_quote
 from .readability import Readability, as_passage, measure, measure_parts
 
@@ -36,8 +37,11 @@ QUESTION_KEYS = {
     "reviewed_on", "reviewed_by_role",
 }
 CHOICE_KEYS = {"text", "correct", "feedback"}
-CITATION_KEYS = {"source", "quote"}
-SOURCE_KEYS = {"file", "title", "kind", "reliability", "unrelated"}
+# `show: true` marks the quotes a patient sees first (the rest are for staff and the curious).
+CITATION_KEYS = {"source", "quote", "show"}
+# `unrelated`: parts not about the medicine; `disputed`: parts the clinical brief marks as wrong or
+# disputed. Neither may be cited; the source page marks both.
+SOURCE_KEYS = {"file", "title", "kind", "reliability", "unrelated", "disputed"}
 REGION_KEYS = {"starts", "ends", "note"}
 SOURCES_FOLDER = "sources"
 SOURCES_METADATA = "sources.yaml"
@@ -88,6 +92,7 @@ class Citation:
     quote: str
     start: int  # where the quote sits in the original source text
     end: int
+    show: bool = False  # one of the quotes shown to patients by default
 
 
 @dataclass(frozen=True)
@@ -110,14 +115,17 @@ class QuestionSpec:
         return self.reviewed_on is None
 
     def patient_parts(self) -> dict[str, str]:
-        """Everything a patient reads for this question, by part (what readability measures)."""
-        return {
+        """Everything a patient reads for this question, by part (what readability measures), with
+        typical values in place of placeholders."""
+        typical = placeholders.typical_values()
+        parts = {
             "prompt": self.prompt,
             "choices": as_passage([c.text for c in self.choices]),
             "feedback": as_passage([c.feedback for c in self.choices if c.feedback]),
             "explanation": self.explanation,
             "key point": self.key_point,
         }
+        return {name: placeholders.fill(text, typical) for name, text in parts.items()}
 
     def patient_text(self) -> str:
         return as_passage(list(self.patient_parts().values()))
@@ -132,7 +140,11 @@ class QuestionSpec:
                 {"text": c.text, "correct": c.correct, "feedback": c.feedback} for c in self.choices
             ],
             "explanation": self.explanation,
-            "citations": [{"source": c.source, "quote": c.quote} for c in self.citations],
+            # `show` is written only when set, so adding the field changed no earlier fingerprint.
+            "citations": [
+                {"source": c.source, "quote": c.quote, **({"show": True} if c.show else {})}
+                for c in self.citations
+            ],
         }
 
     @property
@@ -154,7 +166,8 @@ class ModuleSpec:
 
 @dataclass(frozen=True)
 class Region:
-    """A part of a source that is not about the medicine (other posts, ratings, footers)."""
+    """A part of a source that must not be cited: not about the medicine (other posts, ratings,
+    footers), or marked wrong or disputed by the clinical brief."""
 
     start: int
     end: int
@@ -169,9 +182,13 @@ class Source:
     reliability: str
     text: str
     unrelated: tuple[Region, ...] = ()
+    disputed: tuple[Region, ...] = ()
 
     def unrelated_region_at(self, start: int, end: int) -> Region | None:
         return next((r for r in self.unrelated if start < r.end and r.start < end), None)
+
+    def disputed_region_at(self, start: int, end: int) -> Region | None:
+        return next((r for r in self.disputed if start < r.end and r.start < end), None)
 
 
 @dataclass(frozen=True)
@@ -253,6 +270,8 @@ class _Checker:
         if CONTROL_CHARACTERS.search(value):
             self.problem(f"{where}: '{key}' contains an invisible control character")
             return None
+        for message in placeholders.problems(value):
+            self.problem(f"{where}: '{key}' has {message}")
         return " ".join(value.split())
 
     def flag(self, data: dict, key: str, where: str) -> bool | None:
@@ -312,25 +331,26 @@ def load_sources(folder: Path, problems: list[Problem]) -> dict[str, Source]:
         except UnicodeDecodeError:
             check.problem(f"{where}: file {name} is not UTF-8 text")
             continue
-        regions = _load_regions(entry.get("unrelated"), text, f"{where} ({name})", check)
-        if None not in (title, kind, reliability) and regions is not None:
-            sources[name] = Source(name, title, kind, reliability, text, regions)
+        unrelated = _load_regions(entry.get("unrelated"), text, f"{where} ({name})", check, "unrelated")
+        disputed = _load_regions(entry.get("disputed"), text, f"{where} ({name})", check, "disputed")
+        if None not in (title, kind, reliability, unrelated, disputed):
+            sources[name] = Source(name, title, kind, reliability, text, unrelated, disputed)
     return sources
 
 
-def _load_regions(raw, text: str, where: str, check: _Checker) -> tuple[Region, ...] | None:
-    """`unrelated:` regions, each from the first occurrence of `starts` through the end of `ends`
-    (the rest of the document when `ends` is absent)."""
+def _load_regions(raw, text: str, where: str, check: _Checker, kind: str) -> tuple[Region, ...] | None:
+    """`unrelated:` or `disputed:` regions, each from the first occurrence of `starts` through the end
+    of `ends` (the rest of the document when `ends` is absent)."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        check.problem(f"{where}: 'unrelated' must be a list of regions")
+        check.problem(f"{where}: '{kind}' must be a list of regions")
         return None
     folded = NormalisedText.of(text)
     regions: list[Region] = []
     ok = True
     for number, entry in enumerate(raw, start=1):
-        rwhere = f"{where}, unrelated region #{number}"
+        rwhere = f"{where}, {kind} region #{number}"
         if not isinstance(entry, dict):
             check.problem(f"{rwhere} must be a mapping with 'starts' and 'note'")
             ok = False
@@ -464,6 +484,7 @@ def _load_question(
                 continue
             check.keys(raw, CITATION_KEYS, cwhere)
             source = check.text(raw, "source", cwhere)
+            show = check.flag(raw, "show", cwhere) if "show" in raw else False
             quote = raw.get("quote")
             if not isinstance(quote, str) or not quote.strip():
                 check.problem(f"{cwhere}: 'quote' must be non-empty text")
@@ -487,7 +508,15 @@ def _load_question(
                     f"({region.note}): {quote.strip()[:60]!r}"
                 )
                 continue
-            citations.append(Citation(source, quote.strip(), *span))
+            region = sources[source].disputed_region_at(*span)
+            if region is not None:
+                check.problem(
+                    f"{cwhere}: quote is in a part of {source} that the clinical brief marks as wrong "
+                    f"or disputed ({region.note}): {quote.strip()[:60]!r}"
+                )
+                continue
+            if show is not None:
+                citations.append(Citation(source, quote.strip(), *span, show=show))
 
     reviewed_on, reviewed_by_role = _review(entry, check)
     if prompt is not None:
