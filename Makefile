@@ -7,7 +7,7 @@ PORT ?= 5000
 FLASK := QUIZ_ENV=development $(BIN)/flask --app wsgi
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup test-setup chromium check-questions bench clean serve wrk bench-requests
+.PHONY: run test setup test-setup chromium check-questions bench clean serve wrk bench-requests nginx
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,11 +32,15 @@ static/vendor/htmx.min.js: node_modules/.installed
 
 setup: $(VENV)/.deps-run static/vendor/htmx.min.js
 
-test-setup: setup $(VENV)/.deps-test chromium
+test-setup: setup $(VENV)/.deps-test chromium nginx
 
 # Browser tests drive Debian's Chromium; Playwright cannot download its own browser here.
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+# The deployment tests run the README's nginx configuration in front of gunicorn.
+nginx:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nginx-light; }
 
 run: setup
 	$(FLASK) db upgrade

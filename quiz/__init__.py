@@ -129,8 +129,8 @@ def _register_error_pages(app: Flask) -> None:
     def too_large(error):
         return page(
             413, "That was too much to send",
-            "This page sent more than the quiz accepts, so nothing was saved. Go to the start page "
-            "and carry on from there.",
+            "This page sent more than the quiz can take, so nothing was saved. Go to the start page "
+            "to carry on.",
         )
 
     # The truth after a failed request: what was saved before it is saved (every answer is its own
@@ -142,9 +142,8 @@ def _register_error_pages(app: Flask) -> None:
         app.logger.exception("unhandled error on %s", redact_codes(request.path))
         return page(
             500, "Something went wrong",
-            "Sorry, something went wrong on our side, and your last step may not have been saved. "
-            "Your earlier answers are safe. Go to the start page to see where you are, or ask your "
-            "nurse for help.",
+            "Sorry, something went wrong on our side. Your last step may not be saved. Your other "
+            "answers are safe. Go to the start page to see where you are, or ask your nurse for help.",
         )
 
     # The database was busy, unreachable or failed to commit: say so, and that the answer may be lost.
@@ -157,8 +156,8 @@ def _register_error_pages(app: Flask) -> None:
                          exc_info=error)
         body, status = page(
             503, "We could not save that",
-            "Our system is busy or cannot reach its records, so your last answer may not have been "
-            "saved. Your earlier answers are safe. Wait a moment, then go to the start page: it takes "
-            "you back to where you are, and you can answer again if it was not saved.",
+            "The quiz is busy right now, so your last answer may not be saved. Your other answers are "
+            "safe. Wait a moment, then go to the start page. It shows where you are. If your answer is "
+            "not there, answer it again.",
         )
         return body, status, {"Retry-After": "5"}
