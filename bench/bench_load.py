@@ -166,6 +166,18 @@ def database_work(server, module_id: str) -> dict[str, Counter]:
 # --- profile ------------------------------------------------------------------------------------------
 
 
+def _frame_name(frame: str) -> str:
+    """"function (/abs/path/site-packages/pkg/mod.py:123)" -> "function (pkg/mod.py)"."""
+    function, _, where = frame.rpartition(" (")
+    path = where.rstrip(")").rsplit(":", 1)[0]
+    for prefix in ("site-packages/", str(ROOT) + "/", "lib/python3."):
+        if prefix in path:
+            path = path.split(prefix, 1)[1]
+    if path.startswith(("1", "2", "3", "4", "5", "6", "7", "8", "9")) and "/" in path:
+        path = path.split("/", 1)[1]  # the standard library: "11/threading.py" -> "threading.py"
+    return f"{function} ({path})"
+
+
 def profile(server, folder: Path, connections: int, duration: int, url: str) -> list[str]:
     """py-spy samples every worker while patients answer; returns a readable summary."""
     raw = folder / "profile.txt"
@@ -182,21 +194,27 @@ def profile(server, folder: Path, connections: int, duration: int, url: str) -> 
     inclusive, own, total = Counter(), Counter(), 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
+        frames = [_frame_name(f) for f in stack.split(";") if f.endswith(")")]
+        if not any("flask/app.py" in f for f in frames):
+            continue  # a thread waiting for work, not serving a request
         samples = int(count)
-        frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread "))]
-        if not any("wsgi" in f or "flask" in f for f in frames):
-            continue  # idle threads waiting for work
         total += samples
-        names = [re.sub(r" \((.*/)?(site-packages/)?", " (", f) for f in frames]
-        for name in set(names):
+        for name in set(frames):
             inclusive[name] += samples
-        own[names[-1]] += samples
-    lines = [f"py-spy, {total} samples of busy worker threads ({connections} patients, {duration} s); "
-             f"raw stacks in {raw}", "  inclusive (a function and what it calls):"]
-    lines += [f"    {100 * n / total:5.1f}%  {name}" for name, n in inclusive.most_common(60)
-              if "quiz/" in name or "quiz." in name][:25]
-    lines += ["  own time (where the CPU actually is):"]
-    lines += [f"    {100 * n / total:5.1f}%  {name}" for name, n in own.most_common(15)]
+        own[frames[-1]] += samples
+    if not total:
+        return ["py-spy recorded no busy worker thread"]
+    lines = [f"py-spy, {total} samples of worker threads serving requests ({connections} patients, "
+             f"{duration} s; waiting on the database counts). Raw stacks: {raw}",
+             "  inclusive, the app's own functions (a function and everything it calls):"]
+    lines += [f"    {100 * n / total:5.1f}%  {name}" for name, n in inclusive.most_common()
+              if name.split("(")[-1].startswith("quiz/")][:20]
+    lines += ["  inclusive, libraries:"]
+    lines += [f"    {100 * n / total:5.1f}%  {name}" for name, n in inclusive.most_common(200)
+              if not name.split("(")[-1].startswith(("quiz/", "flask/app.py", "werkzeug/", "gunicorn/",
+                                                       "threading.py", "concurrent/"))][:15]
+    lines += ["  own time (the innermost frame):"]
+    lines += [f"    {100 * n / total:5.1f}%  {name}" for name, n in own.most_common(12)]
     return lines
 
 
