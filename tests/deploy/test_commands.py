@@ -61,6 +61,7 @@ NO_SECRET = ({}, "SECRET_KEY must be set in production")
      "needs a driver that is not installed"),
     ("gunicorn", {"SECRET_KEY": SECRET, "DATABASE_URL": "sqlite:////no/such/folder/q.sqlite3"},
      "folder that does not exist"),
+    ("gunicorn", {"SECRET_KEY": SECRET, "WEB_CONCURRENCY": "four"}, "WEB_CONCURRENCY must be a whole number"),
 ])
 def test_configuration_problems_are_one_line(entry, settings, message):
     result = run(ENTRIES[entry], clean_env(**settings), timeout=60)
