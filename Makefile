@@ -69,6 +69,7 @@ check-questions: setup
 # always production here, whatever .env says. See the README's Deployment section.
 PROD := QUIZ_ENV=production
 serve: setup
+	@$(PROD) $(BIN)/python gunicorn.conf.py
 	@$(PROD) $(BIN)/flask --app wsgi db upgrade
 	@$(PROD) $(BIN)/flask --app wsgi questions load
 	@$(PROD) exec $(BIN)/gunicorn --config gunicorn.conf.py

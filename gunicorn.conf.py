@@ -2,7 +2,8 @@
 
 Anything here can be changed per host without editing the file: gunicorn's own command-line options
 win over it, and so does the GUNICORN_CMD_ARGS environment variable (e.g. `--certfile/--keyfile` to
-serve TLS directly).
+serve TLS directly). `python gunicorn.conf.py` checks the settings without starting anything
+(`make serve` does, first: gunicorn itself would give a traceback for a WEB_CONCURRENCY typo).
 
 Workers and threads. A request here is mostly Python work (routing, the ORM, Jinja) with short waits on
 the database: a commit's fsync on SQLite, a network round trip to PostgreSQL. One process runs Python

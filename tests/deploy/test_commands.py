@@ -48,6 +48,9 @@ ENTRIES = {
     "flask": [sys.executable, "-m", "flask", "--app", "wsgi", "questions", "check"],
     "gunicorn": [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind", "127.0.0.1:0"],
     "import wsgi": [sys.executable, "-c", "import wsgi"],
+    # `make serve` runs the gunicorn settings file first: gunicorn itself reads WEB_CONCURRENCY with a
+    # bare int() before any settings file, and a typo there would otherwise be its traceback.
+    "make serve's check": [sys.executable, "gunicorn.conf.py"],
 }
 NO_SECRET = ({}, "SECRET_KEY must be set in production")
 
@@ -61,7 +64,8 @@ NO_SECRET = ({}, "SECRET_KEY must be set in production")
      "needs a driver that is not installed"),
     ("gunicorn", {"SECRET_KEY": SECRET, "DATABASE_URL": "sqlite:////no/such/folder/q.sqlite3"},
      "folder that does not exist"),
-    ("gunicorn", {"SECRET_KEY": SECRET, "WEB_CONCURRENCY": "four"}, "WEB_CONCURRENCY must be a whole number"),
+    ("make serve's check", {"SECRET_KEY": SECRET, "WEB_CONCURRENCY": "four"},
+     "WEB_CONCURRENCY must be a whole number"),
 ])
 def test_configuration_problems_are_one_line(entry, settings, message):
     result = run(ENTRIES[entry], clean_env(**settings), timeout=60)
