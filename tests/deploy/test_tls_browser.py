@@ -54,8 +54,9 @@ def test_sign_in_and_answer_over_https(tls_server, tls_browser, javascript):
     context = tls_browser.new_context(java_script_enabled=javascript)
     context.set_default_timeout(10_000)
     page = context.new_page()
-    refused = []
+    refused, static = [], []
     page.on("response", lambda r: refused.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on("response", lambda r: static.append(r) if "/static/" in r.url else None)
 
     first = page.goto(link)
     assert first.url.startswith("https://")
@@ -79,6 +80,14 @@ def test_sign_in_and_answer_over_https(tls_server, tls_browser, javascript):
     assert not refused, refused
     (answer,) = tls_server.answers([_assignment_of(tls_server, link)])
     assert answer.acknowledged_at is not None
+    # What the browser really got: fingerprinted, long-cached, gzipped files; no code in the logs.
+    if javascript:
+        assert {r.url.split("?")[0].rsplit("/", 1)[1] for r in static} >= {"app.css", "htmx.min.js", "app.js"}
+    for response in static:
+        headers = response.all_headers()
+        assert "immutable" in headers["cache-control"] and headers["content-encoding"] == "gzip", response.url
+    code = link.rsplit("/", 1)[1]
+    assert code not in tls_server.log() and "/start/[code]" in tls_server.log()
     context.close()
 
 
