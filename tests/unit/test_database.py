@@ -3,7 +3,7 @@ error messages (so none in logs)."""
 from __future__ import annotations
 
 import pytest
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy.exc import IntegrityError
 
 from quiz.database import sqlite_settings_of
@@ -55,4 +55,34 @@ def test_journal_mode_can_be_delete_for_file_systems_without_shared_memory(tmp_p
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'nfs.sqlite3'}", SQLITE_JOURNAL_MODE="DELETE")
     with app.app_context():
         assert sqlite_settings_of(db.engine)["journal_mode"] == "delete"
+        db.engine.dispose()
+
+
+def test_a_table_rebuild_keeps_the_rows_that_point_at_it(tmp_path):
+    """Going back from 0002 rebuilds question_version (SQLite batch mode: copy, drop, rename) while
+    answers point at it. With foreign keys enforced during a migration, dropping the old table would
+    delete or refuse those rows; migrations run with them off and check them after."""
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    with app.app_context():
+        upgrade()
+        now = "2026-01-01 00:00:00"
+        for statement in (
+            "INSERT INTO module (id, title, summary, critical, position) VALUES ('m', 'M', 's', 0, 0)",
+            "INSERT INTO question (id, module_id, position, current_fingerprint) VALUES ('q', 'm', 0, 'f')",
+            "INSERT INTO question_version (id, question_id, fingerprint, key_point, prompt, type, explanation,"
+            f" choices, citations, created_at) VALUES (1, 'q', 'f', 'k', 'p', 'single', 'e', '[]', '[]', '{now}')",
+            "INSERT INTO assignment (id, patient_label, code_hash, created_at, expires_at, is_demo)"
+            f" VALUES (1, 'Bed 1', 'h', '{now}', '{now}', 0)",
+            "INSERT INTO assignment_module (assignment_id, module_id, position) VALUES (1, 'm', 0)",
+            "INSERT INTO answer (id, assignment_id, module_id, step, question_id, question_version_id, selected,"
+            f" correct, created_at) VALUES (1, 1, 'm', 0, 'q', 1, '[0]', 1, '{now}')",
+        ):
+            db.session.execute(db.text(statement))
+        db.session.commit()
+        downgrade(revision="0001_initial")
+        upgrade()
+        assert db.session.execute(db.text("SELECT question_version_id FROM answer")).scalar() == 1
+        assert db.session.execute(db.text("PRAGMA foreign_key_check")).all() == []
+        assert sqlite_settings_of(db.engine)["foreign_keys"] == 1
+        db.session.remove()
         db.engine.dispose()
