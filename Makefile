@@ -7,7 +7,7 @@ PORT ?= 5000
 FLASK := QUIZ_ENV=development $(BIN)/flask --app wsgi
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup test-setup chromium check-questions bench clean
+.PHONY: run test setup test-setup chromium check-questions bench clean serve wrk bench-requests nginx
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,11 +32,15 @@ static/vendor/htmx.min.js: node_modules/.installed
 
 setup: $(VENV)/.deps-run static/vendor/htmx.min.js
 
-test-setup: setup $(VENV)/.deps-test chromium
+test-setup: setup $(VENV)/.deps-test chromium nginx
 
 # Browser tests drive Debian's Chromium; Playwright cannot download its own browser here.
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+# The deployment tests run the README's nginx configuration in front of gunicorn.
+nginx:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nginx-light; }
 
 run: setup
 	$(FLASK) db upgrade
@@ -60,7 +64,30 @@ test: test-setup
 check-questions: setup
 	$(FLASK) questions check
 
-bench: setup
+# Production on this machine: migrations, then the bank, then gunicorn (gunicorn.conf.py) on
+# 127.0.0.1:8000. Needs SECRET_KEY (and DATABASE_URL for PostgreSQL) in the environment; QUIZ_ENV is
+# always production here, whatever .env says. See the README's Deployment section.
+PROD := QUIZ_ENV=production
+serve: setup
+	@$(PROD) $(BIN)/python gunicorn.conf.py
+	@$(PROD) $(BIN)/flask --app wsgi db upgrade
+	@$(PROD) $(BIN)/flask --app wsgi questions load
+	@$(PROD) exec $(BIN)/gunicorn --config gunicorn.conf.py
+
+# The load generator for `make bench`, from Debian when missing.
+wrk:
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
+
+$(VENV)/.deps-bench: pyproject.toml $(VENV)/.deps-run
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
+# Load benchmark: gunicorn on loopback driven by wrk, on SQLite and (when reachable) PostgreSQL.
+bench: setup wrk $(VENV)/.deps-bench
+	TEST_POSTGRES_URL='$(PG_TEST_URL)' $(BIN)/python bench/bench_load.py $(BENCH_ARGS)
+
+# The older in-process benchmark: per-request medians on a small and a large database.
+bench-requests: setup
 	$(BIN)/python bench/bench_patient.py
 	$(BIN)/python bench/bench_nurse.py
 

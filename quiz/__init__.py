@@ -1,16 +1,21 @@
 """Patient-education quiz: application factory."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from jinja2 import StrictUndefined
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import assets, database
 from .bank import placeholders
 from .config import PROJECT_ROOT, load_config
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .logsafety import install_filter, redact_codes
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -42,17 +47,23 @@ def create_app(config: dict | None = None) -> Flask:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
+    database.configure_engine(app)
+    assets.init_app(app)
+    for logger in (app.logger, logging.getLogger("werkzeug")):
+        install_filter(logger)  # access codes never reach a log
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
 
     from . import cli
+    from .health import bp as health_bp
     from .patient.routes import bp as patient_bp
     from .sources.routes import bp as sources_bp
 
     app.register_blueprint(patient_bp)
     app.register_blueprint(sources_bp)
     _init_staff_workspace(app)
+    app.register_blueprint(health_bp)
     cli.init_app(app)
     _register_error_pages(app)
 
@@ -60,8 +71,11 @@ def create_app(config: dict | None = None) -> Flask:
     def security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        # Access codes travel in links: never leak a URL to another site.
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # Access codes travel in links: never leak a URL to another site. Same-origin requests keep
+        # their Referer, which Flask-WTF's strict CSRF check requires of every HTTPS POST.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.is_secure and app.config["HSTS_SECONDS"]:
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
@@ -105,7 +119,7 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        app.logger.warning("CSRF refused on %s: %s", request.path, error.description)
+        app.logger.warning("CSRF refused on %s: %s", redact_codes(request.path), error.description)
         return page(
             400, "Please try again",
             "This page was open for a long time, so we could not save that step. Nothing you "
@@ -128,12 +142,39 @@ def _register_error_pages(app: Flask) -> None:
             "or ask your nurse for help.",
         )
 
+    @app.errorhandler(413)
+    def too_large(error):
+        return page(
+            413, "That was too much to send",
+            "This page sent more than the quiz can take, so nothing was saved. Go to the start page "
+            "to carry on.",
+        )
+
+    # The truth after a failed request: what was saved before it is saved (every answer is its own
+    # commit), and the step that failed may or may not be. The quiz always shows the stored state, so
+    # the patient is sent back to it rather than told something we cannot know.
     @app.errorhandler(500)
     def server_error(error):
         db.session.rollback()
-        app.logger.exception("unhandled error on %s", request.path)
+        app.logger.exception("unhandled error on %s", redact_codes(request.path))
         return page(
             500, "Something went wrong",
-            "Sorry, something went wrong on our side. Your answers so far are saved. "
-            "Please try again, or ask your nurse for help.",
+            "Sorry, something went wrong on our side. Your last step may not be saved. Your other "
+            "answers are safe. Go to the start page to see where you are, or ask your nurse for help.",
         )
+
+    # The database was busy, unreachable or failed to commit: say so, and that the answer may be lost.
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeoutError)
+    def database_unavailable(error):
+        db.session.rollback()
+        app.logger.error("database unavailable on %s: %s", redact_codes(request.path), type(error).__name__,
+                         exc_info=error)
+        body, status = page(
+            503, "We could not save that",
+            "The quiz is busy right now, so your last answer may not be saved. Your other answers are "
+            "safe. Wait a moment, then go to the start page. It shows where you are. If your answer is "
+            "not there, answer it again.",
+        )
+        return body, status, {"Retry-After": "5"}

@@ -9,6 +9,9 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -26,6 +29,49 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _env_nonnegative(name: str, default: int) -> int:
+    value = _env_int(name, default)
+    if value < 0:
+        raise ConfigError(f"{name} must be zero or more, got {value}")
+    return value
+
+
+def database_url(raw: str, own_folder: Path | None = None) -> str:
+    """Check DATABASE_URL before anything connects, so a typo is one clear line, not a traceback.
+
+    `postgres://` and `postgresql://` (the forms hosting services print) mean the psycopg 3 driver this
+    project installs; psycopg2, SQLAlchemy's default for them, is not installed. A password in the URL
+    is never repeated in a message. `own_folder` (the app's instance folder) is created when the
+    SQLite file is to live there; any other folder must exist.
+    """
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(
+            "DATABASE_URL is not a database URL (expected sqlite:///path/to/file.sqlite3 or "
+            "postgresql://user@host:5432/name)"
+        ) from None
+    if url.drivername in ("postgres", "postgresql"):
+        url = url.set(drivername="postgresql+psycopg")
+    shown = url.render_as_string(hide_password=True)
+    try:
+        dialect = url.get_dialect()
+        dialect.import_dbapi()
+    except NoSuchModuleError:
+        raise ConfigError(
+            f"DATABASE_URL names an unknown kind of database: {shown} (use sqlite:/// or postgresql://)"
+        ) from None
+    except ImportError as error:
+        raise ConfigError(f"DATABASE_URL {shown} needs a driver that is not installed ({error.name})") from None
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        folder = Path(url.database).expanduser().resolve().parent
+        if own_folder is not None and folder == own_folder.resolve():
+            folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            raise ConfigError(f"DATABASE_URL points into a folder that does not exist: {folder}")
+    return url.render_as_string(hide_password=False)
+
+
 def load_config(overrides: dict | None = None) -> dict:
     """Build the config mapping for `create_app` from defaults, the environment and `overrides`."""
     overrides = dict(overrides or {})
@@ -34,13 +80,16 @@ def load_config(overrides: dict | None = None) -> dict:
         raise ConfigError(f"QUIZ_ENV must be production, development or testing, got {env_name!r}")
 
     instance = PROJECT_ROOT / "instance"
+    body_limit = _env_nonnegative("MAX_CONTENT_LENGTH", 64 * 1024) or None
     config: dict = {
         "QUIZ_ENV": env_name,
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "DATABASE_URL", f"sqlite:///{instance / 'quiz.sqlite3'}"
         ),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a failing statement's values (which answer a patient chose, whether it was
+        # right) never reach an exception message, so never a log.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "QUESTIONS_DIR": os.environ.get("QUESTIONS_DIR", str(PROJECT_ROOT / "questions")),
         # How long a patient's access code stays valid after a nurse creates it.
         "ASSIGNMENT_VALID_DAYS": _env_int("ASSIGNMENT_VALID_DAYS", 14),
@@ -58,6 +107,16 @@ def load_config(overrides: dict | None = None) -> dict:
         # Number of trusted reverse proxies in front of the app. Behind one, set it to 1 so the rate
         # limit sees each patient's address instead of the proxy's (which would lock everyone out).
         "PROXY_HOPS": _env_int("PROXY_HOPS", 0),
+        # Served over HTTPS (directly or through a proxy that says so), browsers are told to use only
+        # HTTPS for this long (Strict-Transport-Security). 0 turns the header off.
+        "HSTS_SECONDS": _env_nonnegative("HSTS_SECONDS", 365 * 24 * 3600),
+        # The largest request body accepted (413 above it). Patient forms are a few hundred bytes.
+        "MAX_CONTENT_LENGTH": body_limit,
+        "MAX_FORM_MEMORY_SIZE": body_limit,
+        # SQLite waits this long for another writer before giving up (WAL lets readers go on meanwhile).
+        "SQLITE_BUSY_TIMEOUT_MS": _env_nonnegative("SQLITE_BUSY_TIMEOUT_MS", 10_000),
+        # WAL unless the database sits on a file system without shared memory (NFS): then DELETE.
+        "SQLITE_JOURNAL_MODE": os.environ.get("SQLITE_JOURNAL_MODE", "WAL").upper(),
         # Deployment words shown to patients: the number to call in an emergency (bank text says
         # `{emergency_number}`, see quiz/bank/placeholders.py) and how to reach the hospital.
         "EMERGENCY_NUMBER": os.environ.get("EMERGENCY_NUMBER", "911"),
@@ -89,12 +148,17 @@ def load_config(overrides: dict | None = None) -> dict:
             PASSWORD_HASH_PROFILE="CHEAPEST",
         )
     config.update(overrides)
+    if config["SQLITE_JOURNAL_MODE"] not in {"WAL", "DELETE"}:
+        raise ConfigError(f"SQLITE_JOURNAL_MODE must be WAL or DELETE, got {config['SQLITE_JOURNAL_MODE']!r}")
+    if isinstance(config["SQLALCHEMY_DATABASE_URI"], str):
+        config["SQLALCHEMY_DATABASE_URI"] = database_url(config["SQLALCHEMY_DATABASE_URI"], instance)
     config.setdefault("ACCESS_CODE_KEY", os.environ.get("ACCESS_CODE_KEY") or config["SECRET_KEY"])
     _check_staff_settings(config)
     if config["QUIZ_ENV"] == "production":
         if not config.get("SECRET_KEY"):
             raise ConfigError("SECRET_KEY must be set in production (QUIZ_ENV=production).")
         config["DEMO_DATA_ALLOWED"] = False
+        config.setdefault("PREFERRED_URL_SCHEME", "https")
     return config
 
 
