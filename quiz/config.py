@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,6 +64,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # `{emergency_number}`, see quiz/bank/placeholders.py) and how to reach the hospital.
         "EMERGENCY_NUMBER": os.environ.get("EMERGENCY_NUMBER", "911"),
         "HOSPITAL_CONTACT": os.environ.get("HOSPITAL_CONTACT", ""),
+        # The hospital's time zone (an IANA name such as Europe/London): the date on a patient's summary.
+        "TIMEZONE": os.environ.get("TIMEZONE", "UTC"),
     }
     if env_name == "development":
         config["SECRET_KEY"] = config["SECRET_KEY"] or "dev-only-not-secret"
@@ -75,6 +78,13 @@ def load_config(overrides: dict | None = None) -> dict:
         )
     config.update(overrides)
     config.setdefault("ACCESS_CODE_KEY", os.environ.get("ACCESS_CODE_KEY") or config["SECRET_KEY"])
+    if config["TIMEZONE"] != "UTC":  # UTC needs no time zone database
+        try:
+            ZoneInfo(config["TIMEZONE"])
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(
+                f"TIMEZONE must be a time zone name such as Europe/London, got {config['TIMEZONE']!r}"
+            ) from exc
     if config["QUIZ_ENV"] == "production":
         if not config.get("SECRET_KEY"):
             raise ConfigError("SECRET_KEY must be set in production (QUIZ_ENV=production).")

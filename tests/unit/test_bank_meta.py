@@ -6,7 +6,6 @@ import yaml
 
 from quiz.bank import load_bank
 from tests.bankfiles import QUOTE, SOURCE, module_file, problems_for, write
-from tests.conftest import QUESTIONS_DIR
 
 SIGN = {"sign": "It is hard to breathe",
         "citations": [{"source": "003_cc7d42d20a1fa13c.txt", "quote": "Severe drowsiness or trouble breathing"}]}
@@ -94,6 +93,3 @@ def test_signs_that_read_above_grade_eight_are_refused(folder):
     write(folder, "bank.yaml", meta_file(get_help_now=[hard]))
     assert any("bank.yaml" in p and "read above grade 8" in p for p in problems_for(folder))
 
-
-def test_the_real_file_is_where_the_loader_looks():
-    assert (QUESTIONS_DIR / "bank.yaml").is_file()

@@ -10,9 +10,9 @@ SOURCE = "003_cc7d42d20a1fa13c.txt"
 
 def test_unrelated_parts_are_marked_as_not_used(client, bank):
     body = text(client.get(f"/sources/{SOURCE}"))
-    assert body.count('<div class="unrelated">') == len(bank.sources[SOURCE].unrelated)
-    assert "Not used by the quiz: product ratings" in body
-    assert "Lioresal: 7.4/10" in body.split("Not used by the quiz: product ratings")[1]
+    assert body.count('<details class="unrelated">') == len(bank.sources[SOURCE].unrelated)
+    assert "Left out: product ratings. It is not about this medicine." in body
+    assert "Lioresal: 7.4/10" in body.split("Left out: product ratings")[1]
 
 
 def test_the_questions_that_quote_a_source_are_listed(client, bank):
