@@ -24,7 +24,7 @@ from ..bank.citations import normalise
 MAX_PATIENT_QUOTES = 2
 
 _HEADING = re.compile(r"^([ \t]*)#{1,6}[ \t]+", re.M)
-_LIST_ITEM = re.compile(r"^([ \t]*)[*+-][ \t]+(?=\S)", re.M)
+_LIST_ITEM = re.compile(r"^([ \t]*)[*+-][ \t]+(?=\S|\Z)", re.M)
 _RULE = re.compile(r"^[ \t]*([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.M)
 _EMPHASIS = re.compile(r"\*+|(?<!\w)_{1,2}(?=\w)|(?<=\w)_{1,2}(?!\w)")
 BULLET = "\u2022 "

@@ -3,8 +3,8 @@
 (function () {
   "use strict";
 
-  var speech = "speechSynthesis" in window && typeof window.SpeechSynthesisUtterance === "function"
-    ? window.speechSynthesis : null;
+  var speech = window.speechSynthesis && typeof window.speechSynthesis.speak === "function" &&
+    typeof window.SpeechSynthesisUtterance === "function" ? window.speechSynthesis : null;
 
   // After htmx swaps in a new card, move focus to its heading (keyboard and screen-reader users land on
   // the new content) and announce the result through the page's polite live region.

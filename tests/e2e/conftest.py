@@ -332,7 +332,15 @@ class Patient:
         expect(self.card).to_have_count(1)
 
     def progress_label(self) -> str:
-        return squash(self.page.locator("#card .progress label").inner_text())
+        """What the card says about where the patient is: "Question 2 of about 5"."""
+        return squash(self.page.locator("#card .counter").inner_text())
+
+    def stop_for_now(self) -> None:
+        """The quiet "Stop for now" link, then the confirmation page's button."""
+        self.page.get_by_role("link", name="Stop for now").click()
+        expect(self.page.get_by_role("heading", level=1, name="Stop for now?")).to_be_visible()
+        self.page.get_by_role("button", name="Yes, stop for now").click()
+        expect(self.page.get_by_role("heading", level=1, name="Welcome")).to_be_visible()
 
     def finish(self, first_wrong: bool = False, limit: int = 40) -> list[tuple[QuestionInfo, bool]]:
         """Answer until the module is complete (right every time, optionally wrong first)."""
@@ -340,7 +348,7 @@ class Patient:
         for _ in range(limit):
             kind = self.kind()
             if kind == "complete":
-                expect(self.page.locator("#card-title")).to_have_text("You have finished this topic")
+                expect(self.page.locator("#card-title")).to_have_accessible_name("You have finished this topic")
                 return history
             if kind == "feedback":
                 self.next()
