@@ -63,7 +63,10 @@
       .then(function (response) {
         if (response.type !== "opaqueredirect" && !response.ok) { throw new Error(String(response.status)); }
         var root = document.documentElement;
-        root.className = root.className.replace(/\btext-[a-z]+\b/g, "").trim() + " text-" + button.value;
+        Array.prototype.slice.call(root.classList).forEach(function (name) {
+          if (name.indexOf("text-") === 0) { root.classList.remove(name); }
+        });
+        root.classList.add("text-" + button.value);
         form.querySelectorAll("button[name=size]").forEach(function (other) {
           other.setAttribute("aria-pressed", other === button ? "true" : "false");
         });
