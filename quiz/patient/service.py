@@ -86,16 +86,7 @@ def served_questions(module: Module | None = None) -> list[Question]:
     return [q for q in db.session.execute(query).scalars() if not q.current_version.is_draft]
 
 
-def module_state(assignment: Assignment, module: Module) -> ModuleState:
-    questions = served_questions(module)
-    answers = list(
-        db.session.execute(
-            db.select(Answer)
-            .where(Answer.assignment_id == assignment.id, Answer.module_id == module.id)
-            .options(selectinload(Answer.version))
-            .order_by(Answer.step)
-        ).scalars()
-    )
+def _state(module: Module, questions: list[Question], answers: list[Answer]) -> ModuleState:
     progress = module_progress(
         [(q.id, q.current_version.key_point) for q in questions],
         [AnswerRecord(a.question_id, a.version.key_point, a.correct) for a in answers],
@@ -103,8 +94,36 @@ def module_state(assignment: Assignment, module: Module) -> ModuleState:
     return ModuleState(module, questions, answers, progress)
 
 
+def _answers(assignment: Assignment, module: Module | None = None) -> list[Answer]:
+    query = (
+        db.select(Answer)
+        .where(Answer.assignment_id == assignment.id)
+        .options(selectinload(Answer.version))
+        .order_by(Answer.module_id, Answer.step)
+    )
+    if module is not None:
+        query = query.where(Answer.module_id == module.id)
+    return list(db.session.execute(query).scalars())
+
+
+def module_state(assignment: Assignment, module: Module) -> ModuleState:
+    return _state(module, served_questions(module), _answers(assignment, module))
+
+
 def assignment_states(assignment: Assignment) -> list[ModuleState]:
-    return [module_state(assignment, link.module) for link in assignment.modules]
+    """Every assigned module's state, in the nurse's order. The questions and the answers of all the
+    modules are read together, not module by module: the topics page, the results page and the end of
+    a topic ("Next topic", "2 of 7 topics done") each need all of them."""
+    modules = [link.module for link in assignment.modules]
+    wanted = {module.id for module in modules}
+    questions: dict[str, list[Question]] = {module_id: [] for module_id in wanted}
+    for question in served_questions():
+        if question.module_id in wanted:
+            questions[question.module_id].append(question)
+    answers: dict[str, list[Answer]] = {module_id: [] for module_id in wanted}
+    for answer in _answers(assignment):
+        answers.setdefault(answer.module_id, []).append(answer)
+    return [_state(module, questions[module.id], answers[module.id]) for module in modules]
 
 
 def suggested_order(states: list[ModuleState]) -> list[ModuleState]:

@@ -19,18 +19,11 @@ from tests.web.test_patient_routes import complete_module
 
 
 @pytest.fixture
-def deployed(bank):
-    """The app as a hospital in another country might configure it."""
-    app = make_app(EMERGENCY_NUMBER="999", HOSPITAL_CONTACT="Ward 7, Riverside Hospital, 020 7946 0000",
-                   TIMEZONE="Pacific/Kiritimati")
-    with app.app_context():
-        db.create_all()
-        sync_bank(bank)
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.session.close()
-        db.drop_all()
+def deployed(app):
+    """The app as a hospital in another country might configure it (read on every page)."""
+    app.config.update(EMERGENCY_NUMBER="999", HOSPITAL_CONTACT="Ward 7, Riverside Hospital, 020 7946 0000",
+                      TIMEZONE="Pacific/Kiritimati")
+    return app
 
 
 def start(app, module_ids, label="Bed 12 (J. S.)"):
