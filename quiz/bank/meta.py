@@ -5,16 +5,16 @@ on the patient's summary and printed take-home sheet:
 
 ```yaml
 medicine: baclofen            # the medicine's name as it reads inside a sentence
-get_help_now:                 # urgent warning signs: "call the emergency number or get help now if ..."
+get_help_now:                 # urgent warning signs, shown in the summary's "When to get help now" box
   - sign: "It is hard to breathe"
     citations:
       - {source: 000_74d3c6befc6a713e.txt, quote: "trouble breathing, or very high fever, seek medical care right away"}
 ```
 
-Each sign is a short plain phrase that completes "Get medical help right away if:", backed like a
-question's explanation by verbatim quotes that are checked against their source (found, and outside
-the source's unrelated and disputed regions). The engine stays drug-agnostic: the medicine's name and
-its warning signs are data, never code or template text.
+Each sign is a short plain phrase completing "Call <emergency number> or get medical help right away
+if:", backed like a question's explanation by verbatim quotes that are checked against their source
+(found, and outside the source's unrelated and disputed regions). The engine stays drug-agnostic: the
+medicine's name and its warning signs are data, never code or template text.
 
 `read_meta` checks structure and quotes (what pages need at run time); `meta_readability` applies the
 bank's readability gates to the signs (what `questions check` adds). A bank without `bank.yaml` still
