@@ -93,7 +93,7 @@ def test_a_bank_without_bank_yaml_still_says_when_to_get_help(bank, tmp_path):
         db.drop_all()
 
 
-def test_an_invalid_bank_yaml_at_run_time_is_logged_and_the_general_line_shown(bank, tmp_path, caplog):
+def test_an_invalid_bank_yaml_at_run_time_is_logged_and_the_general_line_shown(bank, tmp_path, monkeypatch):
     shutil.copytree(QUESTIONS_DIR, tmp_path / "bank")
     (tmp_path / "bank" / "bank.yaml").write_text("medicine: baclofen\nget_help_now: []\n", encoding="utf-8")
     app = make_app(QUESTIONS_DIR=str(tmp_path / "bank"))
@@ -101,9 +101,11 @@ def test_an_invalid_bank_yaml_at_run_time_is_logged_and_the_general_line_shown(b
         db.create_all()
         sync_bank(bank)
         db.session.commit()
+    logged = []  # (the migration tests' logging setup can switch off app loggers, so no caplog)
+    monkeypatch.setattr(app.logger, "error", lambda message, *args: logged.append(message % args))
     body = text(start(app, ["stopping-safely"]).get("/summary"))
     assert "If you feel very unwell, call" in body
-    assert "bank.yaml is invalid" in caplog.text
+    assert len(logged) == 1 and "bank.yaml is invalid" in logged[0] and "get_help_now" in logged[0]
     with app.app_context():
         db.session.close()
         db.drop_all()
