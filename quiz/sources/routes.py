@@ -10,6 +10,7 @@ bank, and kept in memory for the life of the process: they change only with a de
 """
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,8 +89,8 @@ def segments(source: Source, passage: tuple[int, int] | None, start: int = 0,
     loads; unrelated and disputed regions are not expected to overlap each other, and where they do
     the earlier one wins)."""
     end = len(source.text) if end is None else end
-    marks = [(r.start, r.end, "unrelated", r.note) for r in source.unrelated]
-    marks += [(r.start, r.end, "disputed", r.note) for r in source.disputed]
+    marks = [(_from_line_start(source.text, r.start), r.end, "unrelated", r.note) for r in source.unrelated]
+    marks += [(_from_line_start(source.text, r.start), r.end, "disputed", r.note) for r in source.disputed]
     if passage is not None and source.unrelated_region_at(*passage) is None \
             and source.disputed_region_at(*passage) is None:
         marks.append((passage[0], passage[1], "cited", ""))
@@ -111,6 +112,16 @@ def segments(source: Source, passage: tuple[int, int] | None, start: int = 0,
         at = mark_end
     cut("text", end)
     return result
+
+
+_LINE_LEAD = re.compile(r"[ \t]*(?:[*+\-\u2022]|\d+\.)?[ \t]*")
+
+
+def _from_line_start(text: str, start: int) -> int:
+    """A region shown as a box starts at the beginning of its line when only indentation or a list
+    marker comes before it there, so no bullet is left behind outside the box."""
+    line_start = text.rfind("\n", 0, start) + 1
+    return line_start if _LINE_LEAD.fullmatch(text, line_start, start) else start
 
 
 # The cited passage is shown with at least this much of its document around it, in whole lines.
