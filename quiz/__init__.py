@@ -58,12 +58,14 @@ def create_app(config: dict | None = None) -> Flask:
     from . import cli
     from .health import bp as health_bp
     from .patient.routes import bp as patient_bp
+    from .site import bp as site_bp
     from .sources.routes import bp as sources_bp
 
     app.register_blueprint(patient_bp)
     app.register_blueprint(sources_bp)
     _init_staff_workspace(app)
     app.register_blueprint(health_bp)
+    app.register_blueprint(site_bp)
     cli.init_app(app)
     _register_error_pages(app)
 

@@ -104,6 +104,10 @@ def questions_check(folder, table):
         f"{len(bank.modules)} modules, {len(bank.questions)} questions, "
         f"{bank.citation_count} citations verified in {len(bank.sources)} sources."
     )
+    if bank.meta is not None:
+        quotes = sum(len(sign.citations) for sign in bank.meta.get_help_now)
+        click.echo(f"Medicine: {bank.meta.medicine}; {len(bank.meta.get_help_now)} get-help-now signs, "
+                   f"{quotes} quotes verified (bank.yaml).")
 
 
 @questions.command("load")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
-
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -134,8 +133,6 @@ def load_config(overrides: dict | None = None) -> dict:
         "NURSE_POLL_SECONDS": _env_int("NURSE_POLL_SECONDS", 5),
         # Times on staff pages and records are shown in this zone (an IANA name, e.g. Europe/London).
         "DISPLAY_TIMEZONE": os.environ.get("DISPLAY_TIMEZONE", "UTC"),
-        # Printed on the education record (the bank does not name its medicine yet).
-        "MEDICINE_NAME": os.environ.get("MEDICINE_NAME", "baclofen"),
     }
     if env_name == "development":
         config["SECRET_KEY"] = config["SECRET_KEY"] or "dev-only-not-secret"

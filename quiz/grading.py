@@ -66,6 +66,16 @@ class KeyPointProgress:
     def misses(self) -> int:
         return sum(not a.correct for a in self.attempts)
 
+    @property
+    def needs_nurse(self) -> bool:
+        """Missed often enough that the patient was asked to go over it with their nurse."""
+        return self.misses >= ASK_NURSE_AFTER_MISSES
+
+    @property
+    def learned_on_retry(self) -> bool:
+        """Missed, then learned, without needing the nurse."""
+        return self.relearned and not self.needs_nurse
+
 
 @dataclass(frozen=True)
 class ModuleProgress:
@@ -91,6 +101,12 @@ class ModuleProgress:
     @property
     def first_try_total(self) -> int:
         return sum(k.attempted for k in self.key_points)
+
+    @property
+    def questions_left(self) -> int:
+        """At least this many more questions: one per key point not mastered yet (a miss may add more,
+        which is why pages say "about")."""
+        return sum(not k.mastered for k in self.key_points)
 
     @property
     def in_review(self) -> bool:

@@ -26,6 +26,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -33,6 +34,9 @@ from ..question_types import QUESTION_TYPES
 from . import gates, placeholders
 from .citations import NormalisedText, find_quote
 from .readability import Readability, as_passage, measure, measure_parts
+
+if TYPE_CHECKING:
+    from .meta import BankMeta
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MODULE_KEYS = {"id", "title", "summary", "critical", "order"}
@@ -222,6 +226,8 @@ class Bank:
     readability: dict[str, Readability] = field(default_factory=dict)
     # Per module id: the choice questions a test-wise guess answers without knowing the medicine.
     test_wiseness: dict[str, gates.TestWiseness] = field(default_factory=dict)
+    # bank.yaml: the medicine's name and the urgent warning signs (quiz/bank/meta.py); None if absent.
+    meta: BankMeta | None = None
 
     @property
     def questions(self) -> list[QuestionSpec]:
@@ -714,6 +720,8 @@ def _check_structure(prompt: str, choices: list[Choice], check: _Checker) -> Non
 
 def load_bank(folder: str | Path) -> Bank:
     """Read and validate every module file in `folder`; raise `BankError` on any problem."""
+    from .meta import META_FILE, meta_readability, read_meta  # meta.py builds on this module's checks
+
     folder = Path(folder)
     problems: list[Problem] = []
     if not folder.is_dir():
@@ -723,7 +731,7 @@ def load_bank(folder: str | Path) -> Bank:
     vocabulary = load_vocabulary(folder, problems)
     folded = {name: NormalisedText.of(source.text) for name, source in sources.items()}
     files = [p for p in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
-             if p.name != VOCABULARY_FILE]
+             if p.name not in (VOCABULARY_FILE, META_FILE)]
     if not files:
         problems.append(Problem(str(folder), None, "contains no module files (*.yaml)"))
     modules = [m for m in (_load_module_file(p, sources, folded, problems, warnings) for p in files) if m]
@@ -731,10 +739,12 @@ def load_bank(folder: str | Path) -> Bank:
     readability = _readability_gate(modules, vocabulary.familiar, problems, warnings)
     test_wiseness = _test_wiseness_gate(modules, problems)
     _shown_jargon_gate(modules, vocabulary.jargon, warnings)
+    meta = read_meta(folder, sources, folded, problems, warnings)
+    meta_readability(meta, vocabulary.familiar, problems, warnings)
     if problems:
         raise BankError(problems, warnings)
     modules.sort(key=lambda m: (m.order, m.id))
-    return Bank(tuple(modules), sources, tuple(warnings), readability, test_wiseness)
+    return Bank(tuple(modules), sources, tuple(warnings), readability, test_wiseness, meta)
 
 
 def _test_wiseness_gate(modules: list[ModuleSpec], problems: list[Problem]) -> dict[str, gates.TestWiseness]:

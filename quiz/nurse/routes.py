@@ -30,6 +30,7 @@ from ..assignments import (
 from ..auth.routes import idle_message
 from ..extensions import db
 from ..htmx import is_htmx, redirect_after, render_page_or_block
+from ..patient.service import bank_meta
 from ..models import LEARNERS, METHODS, RESPONSES, ROLES, Answer, Assignment, AssignmentModule, Module, Patient, Unit, utcnow
 from .forms import AssignForm, ConfirmForm, ExpiryForm, ModulesForm, TeachBackForm
 from .service import (
@@ -331,6 +332,13 @@ def teach_back_create(assignment_id: int):
     return _detail_page(teach_back_form=form, detail=detail, status=422)
 
 
+def _medicine_name() -> str:
+    """The medicine the bank teaches, as `questions/bank.yaml` names it (the same name the patient's
+    summary shows)."""
+    meta = bank_meta()
+    return meta.medicine if meta is not None else "not named in the question bank"
+
+
 @bp.get("/assignments/<int:assignment_id>/record")
 def record_show(assignment_id: int):
     detail = assignment_detail(g.case)
@@ -338,6 +346,6 @@ def record_show(assignment_id: int):
     db.session.commit()
     return render_page_or_block(
         "nurse/record.html", block="content", assignment=g.case, detail=detail, summary=detail.summary,
-        printed_at=utcnow(), medicine=current_app.config["MEDICINE_NAME"], responses=RESPONSES,
+        printed_at=utcnow(), medicine=_medicine_name(), responses=RESPONSES,
         learners=LEARNERS, methods=METHODS,
     )

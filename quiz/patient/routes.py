@@ -17,10 +17,13 @@ from ..grading import ASK_NURSE_AFTER_MISSES
 from ..htmx import is_htmx, render_page_or_block
 from ..models import Assignment
 from ..question_types import QUESTION_TYPES
-from ..sources.routes import citation_view
+from ..site import hospital_today, local_path
+from ..sources.quotes import patient_quotes
+from ..sources.routes import quote_source
 from .forms import LeaveForm, NextForm, StartForm, answer_form_for
 from .service import (
-    QuestionChanged, StaleAnswer, acknowledge, assigned_module, assignment_states, module_state, submit_answer,
+    QuestionChanged, StaleAnswer, acknowledge, assigned_module, assignment_states, bank_meta, module_state,
+    next_topic, submit_answer, suggested_order,
 )
 
 bp = Blueprint("patient", __name__)
@@ -125,12 +128,26 @@ def leave():
     return _redirect("patient.start")
 
 
+@bp.get("/leave")
+def leave_confirm():
+    """"Stop for now" asks first, on a page of its own (no JavaScript needed): one stray tap on a
+    shared tablet must not sign the patient out."""
+    back = local_path(request.args.get("back", ""), url_for("patient.overview"))
+    return render_page_or_block("patient/leave.html", leave_form=LeaveForm(), back_url=back)
+
+
 def _assignment_page(template: str) -> Response:
-    """A page about the whole assignment: every module's progress."""
-    states = assignment_states(g.assignment)
+    """A page about the whole assignment: every module's progress, in the suggested order."""
+    states = suggested_order(assignment_states(g.assignment))
+    ready = [s for s in states if s.progress.key_points]  # topics with questions a patient may see
+    done = [s for s in ready if s.progress.complete]
+    key_points = [k for s in states for k in s.progress.key_points]
     return render_page_or_block(
-        template, states=states, all_complete=all(s.progress.complete for s in states),
-        leave_form=LeaveForm(),
+        template, states=states, ready_count=len(ready), done_count=len(done),
+        all_complete=bool(ready) and len(done) == len(ready), next_state=next_topic(states),
+        not_ready=[s for s in states if not s.progress.key_points], meta=bank_meta(),
+        needs_nurse=[k for k in key_points if k.needs_nurse],
+        learned_on_retry=[k for k in key_points if k.learned_on_retry], today=hospital_today(),
     )
 
 
@@ -148,14 +165,16 @@ def _module_or_404(module_id: str):
 
 def _card(state, answer_form=None, status: int = 200) -> Response:
     """Render the module page with its current card: feedback, question or completion."""
-    context = {"state": state, "module": state.module, "progress": state.progress,
-               "leave_form": LeaveForm()}
+    module = state.module
+    # The page's own address, for the forms in the header (a 422 answer page is shown at a POST URL).
+    context = {"state": state, "module": module, "progress": state.progress,
+               "page_url": url_for("patient.module_card", module_id=module.id)}
     pending = state.pending_feedback
     if pending is not None:
         version = pending.version
         context.update(
             card="feedback", answer=pending, version=version,
-            citations=[citation_view(c) for c in version.citations],
+            quotes=patient_quotes(version.citations, lambda c: quote_source(c, module.id)),
             misses=state.misses_on(version.key_point), ask_nurse_after=ASK_NURSE_AFTER_MISSES,
             next_form=NextForm(formdata=None, answer_id=pending.id),
         )
@@ -171,7 +190,11 @@ def _card(state, answer_form=None, status: int = 200) -> Response:
     elif not state.progress.key_points:
         context.update(card="unavailable")  # every question withdrawn or back in review
     else:
-        context.update(card="complete")
+        # Only here, once per topic, are the other topics looked at: for "Next topic".
+        states = assignment_states(g.assignment)
+        ready = [s for s in states if s.progress.key_points]
+        context.update(card="complete", next_state=next_topic(states, after=module.id),
+                       done_count=sum(s.progress.complete for s in ready), ready_count=len(ready))
     return render_page_or_block("patient/module.html", status=status, **context)
 
 

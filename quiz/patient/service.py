@@ -8,10 +8,13 @@ module is complete. So a refresh, the back button or coming back days later all 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ..bank.meta import BankMeta, read_meta
 from ..extensions import db
 from ..grading import AnswerRecord, ModuleProgress, grade, module_progress
 from ..models import Answer, Assignment, Module, Question, utcnow
@@ -47,6 +50,17 @@ class ModuleState:
     def next_step(self) -> int:
         return len(self.answers)
 
+    @property
+    def question_number(self) -> int:
+        """The number of the card's question in this module: the one just answered on a feedback
+        card, the one being asked on a question card."""
+        return len(self.answers) + (0 if self.pending_feedback is not None else 1)
+
+    @property
+    def questions_estimate(self) -> int:
+        """How many questions this module will take, as far as can be told now ("about" M)."""
+        return len(self.answers) + self.progress.questions_left
+
     def misses_on(self, key_point: str) -> int:
         return next((k.misses for k in self.progress.key_points if k.key_point == key_point), 0)
 
@@ -72,16 +86,7 @@ def served_questions(module: Module | None = None) -> list[Question]:
     return [q for q in db.session.execute(query).scalars() if not q.current_version.is_draft]
 
 
-def module_state(assignment: Assignment, module: Module) -> ModuleState:
-    questions = served_questions(module)
-    answers = list(
-        db.session.execute(
-            db.select(Answer)
-            .where(Answer.assignment_id == assignment.id, Answer.module_id == module.id)
-            .options(selectinload(Answer.version))
-            .order_by(Answer.step)
-        ).scalars()
-    )
+def _state(module: Module, questions: list[Question], answers: list[Answer]) -> ModuleState:
     progress = module_progress(
         [(q.id, q.current_version.key_point) for q in questions],
         [AnswerRecord(a.question_id, a.version.key_point, a.correct) for a in answers],
@@ -89,8 +94,48 @@ def module_state(assignment: Assignment, module: Module) -> ModuleState:
     return ModuleState(module, questions, answers, progress)
 
 
+def _answers(assignment: Assignment, module: Module | None = None) -> list[Answer]:
+    query = (
+        db.select(Answer)
+        .where(Answer.assignment_id == assignment.id)
+        .options(selectinload(Answer.version))
+        .order_by(Answer.module_id, Answer.step)
+    )
+    if module is not None:
+        query = query.where(Answer.module_id == module.id)
+    return list(db.session.execute(query).scalars())
+
+
+def module_state(assignment: Assignment, module: Module) -> ModuleState:
+    return _state(module, served_questions(module), _answers(assignment, module))
+
+
 def assignment_states(assignment: Assignment) -> list[ModuleState]:
-    return [module_state(assignment, link.module) for link in assignment.modules]
+    """Every assigned module's state, in the nurse's order. The questions and the answers of all the
+    modules are read together, not module by module: the topics page, the results page and the end of
+    a topic ("Next topic", "2 of 7 topics done") each need all of them."""
+    modules = [link.module for link in assignment.modules]
+    wanted = {module.id for module in modules}
+    questions: dict[str, list[Question]] = {module_id: [] for module_id in wanted}
+    for question in served_questions():
+        if question.module_id in wanted:
+            questions[question.module_id].append(question)
+    answers: dict[str, list[Answer]] = {module_id: [] for module_id in wanted}
+    for answer in _answers(assignment):
+        answers.setdefault(answer.module_id, []).append(answer)
+    return [_state(module, questions[module.id], answers[module.id]) for module in modules]
+
+
+def suggested_order(states: list[ModuleState]) -> list[ModuleState]:
+    """The order a patient is offered the topics in: the ones that must be learned before going home
+    first, otherwise the order the nurse gave them."""
+    return sorted(states, key=lambda state: not state.module.critical)
+
+
+def next_topic(states: list[ModuleState], after: str | None = None) -> ModuleState | None:
+    """The first unfinished topic in the suggested order, other than the module `after`."""
+    return next((s for s in suggested_order(states)
+                 if not s.progress.complete and s.module.id != after and s.progress.key_points), None)
 
 
 def submit_answer(
@@ -138,3 +183,24 @@ def acknowledge(assignment: Assignment, module: Module, answer_id: int) -> None:
     if answer is not None and answer.acknowledged_at is None:
         answer.acknowledged_at = utcnow()
         db.session.commit()
+
+
+def bank_meta() -> BankMeta | None:
+    """The medicine's name and the get-help-now signs (`bank.yaml`), read from the bank folder once per
+    process like the source documents (they change only with a deploy). None when the file is missing,
+    or invalid (logged: `questions check` refuses such a bank, so this means the files were edited after
+    it was loaded); the summary then shows its general "get help now" line without signs."""
+    extensions = current_app.extensions
+    if "quiz_bank_meta" not in extensions:
+        from ..sources.routes import sources  # the sources blueprint builds on this module
+
+        loaded = sources()
+        problems: list = []
+        meta = read_meta(Path(current_app.config["QUESTIONS_DIR"]),
+                         {name: source for name, (source, _) in loaded.items()},
+                         {name: folded for name, (_, folded) in loaded.items()}, problems, [])
+        if problems:
+            current_app.logger.error("bank.yaml is invalid, so no get-help signs are shown: %s",
+                                     "; ".join(str(p) for p in problems))
+        extensions["quiz_bank_meta"] = meta
+    return extensions["quiz_bank_meta"]

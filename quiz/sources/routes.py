@@ -1,21 +1,28 @@
-"""The cited source documents: each is readable in full, with the cited passage highlighted, the parts
-that are not about the medicine marked as not used, and the list of questions that quote it.
+"""The cited source documents, as a patient meets them from a feedback card: the cited passage with a
+little context first (`excerpt`), the whole document folded away below it with the parts the clinical
+brief marks as wrong or disputed labelled "The quiz does not teach this part" and the parts that are not
+about the medicine folded away again, Markdown taken out (`quotes.plain_text`), and a link back to the
+patient's question. Notes meant for staff (kind of source, how far to trust it, the questions that quote
+it) sit in their own closed section.
 
 Sources are read from the bank folder (`QUESTIONS_DIR/sources`), validated by the same loader as the
 bank, and kept in memory for the life of the process: they change only with a deploy.
 """
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from ..bank.citations import NormalisedText, find_quote
-from ..bank.loader import SOURCES_FOLDER, BankError, Source, load_sources
+from ..bank.loader import ID_PATTERN, SOURCES_FOLDER, BankError, Source, load_sources
 from ..extensions import db
 from ..models import Module, QuestionVersion
 from ..patient.service import served_questions
+from .quotes import QuoteSource, plain_text
 
 bp = Blueprint("sources", __name__)
 
@@ -39,43 +46,119 @@ def sources() -> dict[str, tuple[Source, NormalisedText]]:
     return cached
 
 
-def citation_view(citation: dict) -> CitationView:
-    """A stored citation ({source, quote}) with its source's metadata and a link to the passage."""
+def citation_view(citation: dict, module_id: str | None = None) -> CitationView:
+    """A stored citation ({source, quote}) with its source's metadata and a link to the passage (with
+    the module to go back to, when the link is followed from a question card)."""
     entry = sources().get(citation["source"])
     if entry is None:  # a source removed after the patient answered: still show the quote
         return CitationView(None, citation["quote"], None)
     source, folded = entry
     span = find_quote(folded, citation["quote"])
-    url = url_for("sources.source_show", name=source.file)
+    back = {"module": module_id} if module_id else {}
+    url = url_for("sources.source_show", name=source.file, **back)
     if span is not None:
-        url = url_for("sources.source_show", name=source.file, passage=f"{span[0]}-{span[1]}",
+        url = url_for("sources.source_show", name=source.file, passage=f"{span[0]}-{span[1]}", **back,
                       _anchor="cited")
     return CitationView(source, citation["quote"], url)
 
 
+def quote_source(citation: dict, module_id: str | None = None) -> QuoteSource:
+    """What a patient's quote says about where it comes from: the title and the link, nothing else."""
+    view = citation_view(citation, module_id)
+    if view.source is None:
+        return QuoteSource("a source that is no longer in use", None)
+    return QuoteSource(view.source.title, view.url)
+
+
 @dataclass(frozen=True)
 class Segment:
-    kind: str  # "text", "cited" or "unrelated"
+    kind: str  # "text", "cited", "unrelated" or "disputed"
     text: str
     note: str = ""
+    line_start: bool = True  # the piece begins a line of the document
+
+    @property
+    def plain(self) -> str:
+        return plain_text(self.text, self.line_start)
 
 
-def segments(source: Source, passage: tuple[int, int] | None) -> list[Segment]:
-    """The source text cut at the cited passage and the unrelated regions (which never overlap: a
-    citation into an unrelated region is refused when the bank loads)."""
-    marks = [(r.start, r.end, "unrelated", r.note) for r in source.unrelated]
-    if passage is not None and source.unrelated_region_at(*passage) is None:
+def segments(source: Source, passage: tuple[int, int] | None, start: int = 0,
+             end: int | None = None) -> list[Segment]:
+    """The source text from `start` to `end`, cut at the cited passage and at the unrelated and
+    disputed regions (none of which overlap a cited passage: such a citation is refused when the bank
+    loads; unrelated and disputed regions are not expected to overlap each other, and where they do
+    the earlier one wins)."""
+    end = len(source.text) if end is None else end
+    marks = [(_from_line_start(source.text, r.start), r.end, "unrelated", r.note) for r in source.unrelated]
+    marks += [(_from_line_start(source.text, r.start), r.end, "disputed", r.note) for r in source.disputed]
+    if passage is not None and source.unrelated_region_at(*passage) is None \
+            and source.disputed_region_at(*passage) is None:
         marks.append((passage[0], passage[1], "cited", ""))
     result: list[Segment] = []
-    at = 0
-    for start, end, kind, note in sorted(marks):
-        if start > at:
-            result.append(Segment("text", source.text[at:start]))
-        result.append(Segment(kind, source.text[start:end], note))
-        at = end
-    if at < len(source.text):
-        result.append(Segment("text", source.text[at:]))
+    at = start
+
+    def cut(kind: str, upto: int, note: str = "") -> None:
+        if upto > at:
+            line_start = at == 0 or source.text[at - 1] == "\n"
+            result.append(Segment(kind, source.text[at:upto], note, line_start))
+
+    for mark_start, mark_end, kind, note in sorted(marks):
+        mark_start, mark_end = max(mark_start, at), min(mark_end, end)
+        if mark_end <= mark_start:
+            continue
+        cut("text", mark_start)
+        at = mark_start
+        cut(kind, mark_end, note)
+        at = mark_end
+    cut("text", end)
     return result
+
+
+_LINE_LEAD = re.compile(r"[ \t]*(?:[*+\-\u2022]|\d+\.)?[ \t]*")
+
+
+def _from_line_start(text: str, start: int) -> int:
+    """A region shown as a box starts at the beginning of its line when only indentation or a list
+    marker comes before it there, so no bullet is left behind outside the box."""
+    line_start = text.rfind("\n", 0, start) + 1
+    return line_start if _LINE_LEAD.fullmatch(text, line_start, start) else start
+
+
+# The cited passage is shown with at least this much of its document around it, in whole lines.
+EXCERPT_MIN_CHARS = 280
+EXCERPT_MAX_EXTRA_LINES = 2
+
+
+def excerpt(source: Source, passage: tuple[int, int]) -> tuple[int, int]:
+    """Where the context shown around `passage` starts and ends: the whole lines it is on, plus up to
+    two more lines before and after while the excerpt is short (a list item alone says little), never
+    reaching into a part that is not about the medicine."""
+    text = source.text
+    lines: list[tuple[int, int]] = []
+    at = 0
+    for line in text.split("\n"):
+        lines.append((at, at + len(line)))
+        at += len(line) + 1
+    starts = [start for start, _ in lines]
+    first = bisect_right(starts, passage[0]) - 1
+    last = bisect_right(starts, max(passage[1] - 1, passage[0])) - 1
+
+    def usable(index: int) -> bool:
+        start, end = lines[index]
+        return bool(text[start:end].strip()) and source.unrelated_region_at(start, end) is None
+
+    for _ in range(EXCERPT_MAX_EXTRA_LINES):
+        if lines[last][1] - lines[first][0] >= EXCERPT_MIN_CHARS:
+            break
+        before = next((i for i in range(first - 1, -1, -1) if text[slice(*lines[i])].strip()), None)
+        if before is not None and usable(before):
+            first = before
+        after = next((i for i in range(last + 1, len(lines)) if text[slice(*lines[i])].strip()), None)
+        if after is not None and usable(after):
+            last = after
+    start, end = lines[first][0], lines[last][1]
+    start += len(text[start:end]) - len(text[start:end].lstrip())
+    return start, end
 
 
 def citing_questions(name: str) -> list[tuple[Module, str]]:
@@ -118,8 +201,13 @@ def source_show(name: str):
     if entry is None:
         abort(404)
     source, _ = entry
-    parts = segments(source, _passage(request.args.get("passage", ""), name))
+    passage = _passage(request.args.get("passage", ""), name)
+    module_id = request.args.get("module", "")
+    back_url = (url_for("patient.module_card", module_id=module_id) if ID_PATTERN.match(module_id)
+                else None)
+    context = segments(source, passage, *excerpt(source, passage)) if passage else []
     return render_template(
-        "sources/show.html", source=source, segments=parts,
-        has_passage=any(p.kind == "cited" for p in parts), citing=citing_questions(name),
+        "sources/show.html", source=source, segments=segments(source, passage), excerpt=context,
+        has_passage=any(p.kind == "cited" for p in context), citing=citing_questions(name),
+        back_url=back_url,
     )

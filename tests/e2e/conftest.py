@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,23 @@ CHROMIUM_ARGS = [
 ]
 
 expect.set_options(timeout=10_000)
+
+# Figures the browser tests measure (Next-button position, PDF pages, font sizes ...), printed at the
+# end of the run so that `make test` shows them.
+FIGURES: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def report_figure():
+    """report_figure("what: value") adds a line to the figures printed after the test run."""
+    return FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIGURES:
+        terminalreporter.section("measured in the browser tests")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -188,15 +206,15 @@ class LiveServer:
         return min(fits, key=lambda m: (len(m.key_points), len(m.questions), m.id))
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("e2e")
-    questions = workdir / "questions"
-    shutil.copytree(QUESTIONS_DIR, questions)
+@contextmanager
+def running_server(workdir: Path, questions: Path, **config):
+    """The app with the bank in `questions` loaded into a fresh file SQLite database in `workdir`,
+    served on a free port in a background thread."""
     app = create_app({
         "QUIZ_ENV": "testing",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'e2e.sqlite3'}",
         "QUESTIONS_DIR": str(questions),
+        **config,
     })
     assert app.config.get("WTF_CSRF_ENABLED", True), "the browser tests post real forms with CSRF on"
     with app.app_context():
@@ -204,7 +222,7 @@ def live_server(tmp_path_factory):
         try:
             bank = load_bank(questions)
         except BankError as error:
-            pytest.fail(f"the question bank in {QUESTIONS_DIR} does not load, so the app cannot run:\n{error}",
+            pytest.fail(f"the question bank in {questions} does not load, so the app cannot run:\n{error}",
                         pytrace=False)
         sync_bank(bank)
         db.session.commit()
@@ -236,6 +254,15 @@ def live_server(tmp_path_factory):
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("e2e")
+    questions = workdir / "questions"
+    shutil.copytree(QUESTIONS_DIR, questions)
+    with running_server(workdir, questions) as server:
+        yield server
 
 
 @pytest.fixture
@@ -335,7 +362,15 @@ class Patient:
         expect(self.card).to_have_count(1)
 
     def progress_label(self) -> str:
-        return squash(self.page.locator("#card .progress label").inner_text())
+        """What the card says about where the patient is: "Question 2 of about 5"."""
+        return squash(self.page.locator("#card .counter").inner_text())
+
+    def stop_for_now(self) -> None:
+        """The quiet "Stop for now" link, then the confirmation page's button."""
+        self.page.get_by_role("link", name="Stop for now").click()
+        expect(self.page.get_by_role("heading", level=1, name="Stop for now?")).to_be_visible()
+        self.page.get_by_role("button", name="Yes, stop for now").click()
+        expect(self.page.get_by_role("heading", level=1, name="Welcome")).to_be_visible()
 
     def finish(self, first_wrong: bool = False, limit: int = 40) -> list[tuple[QuestionInfo, bool]]:
         """Answer until the module is complete (right every time, optionally wrong first)."""
@@ -343,7 +378,7 @@ class Patient:
         for _ in range(limit):
             kind = self.kind()
             if kind == "complete":
-                expect(self.page.locator("#card-title")).to_have_text("You have finished this topic")
+                expect(self.page.locator("#card-title")).to_have_accessible_name("You have finished this topic")
                 return history
             if kind == "feedback":
                 self.next()

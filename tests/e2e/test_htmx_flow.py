@@ -48,10 +48,18 @@ def test_whole_module_with_htmx(page, live_server, patient):
     assert p.feedback_prompt() == squash(first.prompt)
     card = page.locator("#card")
     expect(card.locator(".key-point")).to_contain_text(first.key_point)
-    expect(card.get_by_text("We will ask about this again in a little while")).to_be_visible()
-    for text in (first.choices[i]["text"] for i in first.correct):
-        expect(card.locator(".answers")).to_contain_text(text)
+    expect(card.locator(".result-detail")).to_contain_text("We will ask about this again soon.")
+    for i, choice in enumerate(first.choices):  # every choice marked, in words
+        mark = card.locator("ul.marked-choices > li").nth(i)
+        expect(mark).to_contain_text(choice["text"])
+        expect(mark.locator(".mark-status")).to_contain_text(
+            ("You chose this." if i in first.wrong else "You did not choose this.")
+            + (" It is right." if choice["correct"] else " It is not right."))
+    # Sources on request: closed at first, at most two quotes once opened.
+    expect(card.locator("figure.citation blockquote").first).to_be_hidden()
+    card.locator("details.sources > summary").click()
     expect(card.locator("figure.citation blockquote").first).to_be_visible()
+    assert 1 <= card.locator("figure.citation").count() <= 2
     expect(card.get_by_role("button", name="Next question")).to_be_enabled()
     stored = live_server.answers(code, module.id)
     assert [(a["question_id"], a["correct"], a["acknowledged"]) for a in stored] == [(first.id, False, False)]
@@ -79,36 +87,35 @@ def test_whole_module_with_htmx(page, live_server, patient):
     assert [a["question_id"] for a in stored] == [q.id for q in asked]
     assert [a["correct"] for a in stored] == [False] + [True] * (len(asked) - 1)
 
-    # The complete card.
+    # The complete card: what to remember, and the way on (the only topic: the results).
     total = len(module.key_points)
-    expect(card).to_contain_text(f"You learned all {total} key points")
-    expect(card).to_contain_text(f"Right the first time: {total - 1} of {total}")
-    expect(p.page.locator("#card .progress label")).to_have_text(f"Learned {total} of {total} key points")
+    expect(card.locator(".counter")).to_have_text("1 of 1 topic done")
     for point in module.key_points:
         expect(card.locator("ul.key-points")).to_contain_text(point)
 
-    # The summary: first-try score, the re-learned key point, the take-home list, a print button.
-    card.get_by_role("link", name="See my summary").click()
-    expect(page.get_by_role("heading", level=1, name="Your summary")).to_be_visible()
-    row = page.locator("table.scores tbody tr").filter(has=page.get_by_role("rowheader", name=module.title))
-    expect(row).to_have_count(1)
-    cells = row.locator("td")
-    expect(cells.nth(0)).to_have_text(f"{total - 1} of {total}")
-    expect(cells.nth(1)).to_have_text(first.key_point)
-    expect(cells.nth(2)).to_have_text("Finished")
-    take_home = page.locator("ul.key-points")
+    # The ending: show the nurse; the re-learned key point; the take-home list; a print button.
+    card.get_by_role("link", name="See my results").click()
+    expect(page.get_by_role("heading", level=1, name="You have finished")).to_be_visible()
+    expect(page.get_by_text("Please show this screen to your nurse.")).to_be_visible()
+    result = page.locator("ul.topic-results > li").filter(has_text=module.title)
+    expect(result).to_contain_text(f"Done. Right the first time: {total - 1} of {total}")
+    retried = page.locator(".for-nurse").filter(has=page.get_by_role("heading", name="Learned after a second try"))
+    expect(retried).to_contain_text(first.key_point)
+    take_home = page.locator(".take-home ul.key-points")
     for point in module.key_points:
         expect(take_home).to_contain_text(point)
+    expect(page.locator(".get-help li").first).to_be_visible()
     expect(page.get_by_role("button", name="Print this page")).to_be_visible()
-    expect(page.get_by_text("You have finished all your topics")).to_be_visible()
 
-    # Printed, it is a take-home sheet: no header, buttons or links back.
+    # Printed, it is a take-home sheet: its own title, no header, buttons, links back or nurse notes.
     page.emulate_media(media="print")
     expect(page.locator(".site-header")).to_be_hidden()
     expect(page.get_by_role("button", name="Print this page")).to_be_hidden()
     expect(page.get_by_role("link", name="All my topics")).to_be_hidden()
+    expect(page.locator(".for-nurse")).to_be_hidden()
+    expect(page.locator(".sheet-title")).to_be_visible()
+    expect(page.locator(".get-help")).to_be_visible()
     expect(take_home.first).to_be_visible()
-    expect(page.locator("table.scores")).to_be_visible()
     page.emulate_media(media="screen")
 
 
@@ -148,7 +155,7 @@ def test_refresh_and_back_button(page, live_server, new_code, patient):
     p = patient(page)
     p.start(code)
     item = p.module_item(module.id)
-    expect(item.locator(".score")).to_have_text("Not started yet")
+    expect(item.locator(".module-status")).to_have_text("Not started yet")
     p.open_module(module.id)
     page.wait_for_function("() => window.htmx !== undefined")
     q = p.answer(correct=False)
@@ -162,9 +169,9 @@ def test_refresh_and_back_button(page, live_server, new_code, patient):
     expect(page).to_have_url(f"{live_server.url}/quiz")
     expect(page.get_by_role("heading", level=1, name="Your topics")).to_be_visible()
     item = p.module_item(module.id)
-    expect(item.locator(".score")).to_have_text("Right the first time: 0 of 1")
+    expect(item.locator(".module-status")).to_have_text("Started")
     expect(item.get_by_role("link", name="Carry on")).to_be_visible()
-    expect(item.locator(".progress label")).to_have_text(f"Learned 0 of {len(module.key_points)} key points")
+    expect(page.locator(".topics-progress .counter")).to_have_text("0 of 1 topic done")
 
     page.go_forward()
     p.expect_feedback(correct=False)
@@ -281,6 +288,7 @@ def test_keyboard_only(page, live_server, new_code, patient):
 
 def test_citation_link_opens_highlighted_passage(page, live_server, new_code, patient):
     from quiz.bank.citations import normalise
+    from quiz.sources.quotes import plain_quote
 
     module = live_server.smallest_module()
     p = patient(page)
@@ -289,32 +297,37 @@ def test_citation_link_opens_highlighted_passage(page, live_server, new_code, pa
     page.wait_for_function("() => window.htmx !== undefined")
     p.answer(correct=True)
 
+    page.locator("#card details.sources > summary").click()
     figures = page.locator("#card figure.citation")
     expect(figures.first).to_be_visible()
+    assert figures.count() <= 2
     citations = []
     for i in range(figures.count()):
-        figure = figures.nth(i)
-        link = figure.locator("figcaption a")
-        citations.append((figure.locator("blockquote").inner_text(), link.get_attribute("href")))
-        assert "passage=" in citations[-1][1] and citations[-1][1].endswith("#cited"), citations[-1]
+        for link in figures.nth(i).locator("figcaption a").all():
+            citations.append((figures.nth(i).locator("blockquote").inner_text(), link.get_attribute("href")))
+            assert "passage=" in citations[-1][1] and citations[-1][1].endswith("#cited"), citations[-1]
 
     quote, href = citations[0]
-    figures.first.locator("figcaption a").click()
+    figures.first.locator("figcaption a").first.click()
     expect(page).to_have_url(f"{live_server.url}{href}")
     mark = page.locator("mark#cited")
     expect(mark).to_have_count(1)
     expect(mark).to_be_in_viewport()
-    assert normalise(quote) in normalise(mark.inner_text())
-    expect(page.get_by_role("link", name="Go to the highlighted part")).to_have_attribute("href", "#cited")
+    assert normalise(quote) in normalise(plain_quote(mark.inner_text()))
+    expect(page.locator("details.whole-text")).not_to_have_attribute("open", "")
 
-    # The browser's back button returns to the same feedback card.
+    # "Back to my question" returns to the same feedback card, and so does the browser's back button.
+    page.get_by_role("link", name="Back to my question").click()
+    p.expect_feedback(correct=True)
+    page.go_back()
+    expect(mark).to_be_visible()
     page.go_back()
     p.expect_feedback(correct=True)
 
-    # Every other citation on the card highlights its own quote too.
+    # Every other quote on the card highlights its own passage too.
     for quote, href in citations[1:]:
         page.goto(href)
-        assert normalise(quote) in normalise(page.locator("mark#cited").inner_text()), href
+        assert normalise(quote) in normalise(plain_quote(page.locator("mark#cited").inner_text())), href
 
 
 def test_signed_out_elsewhere_then_answer_shows_a_message(context, live_server, new_code, patient):
@@ -331,8 +344,7 @@ def test_signed_out_elsewhere_then_answer_shows_a_message(context, live_server, 
 
     other = context.new_page()
     other.goto("/quiz")
-    other.get_by_role("button", name="Stop for now").click()
-    expect(other.get_by_role("heading", level=1, name="Welcome")).to_be_visible()
+    patient(other).stop_for_now()
     other.close()
 
     p.choose(q.correct)

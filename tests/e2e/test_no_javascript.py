@@ -53,13 +53,21 @@ def test_whole_module_without_javascript(nojs_page, live_server, new_code, patie
     assert all(a["acknowledged"] for a in stored)
 
     # Summary without JavaScript: no print button (it needs JS), everything else there.
-    page.get_by_role("link", name="See my summary").click()
-    expect(page.get_by_role("heading", level=1, name="Your summary")).to_be_visible()
+    page.get_by_role("link", name="See my results").click()
+    expect(page.get_by_role("heading", level=1, name="You have finished")).to_be_visible()
     total = len(module.key_points)
-    row = page.locator("table.scores tbody tr").filter(has=page.get_by_role("rowheader", name=module.title))
-    expect(row.locator("td").nth(0)).to_have_text(f"{total - 1} of {total}")
-    expect(row.locator("td").nth(1)).to_have_text(q.key_point)
+    result = page.locator("ul.topic-results > li").filter(has_text=module.title)
+    expect(result).to_contain_text(f"Right the first time: {total - 1} of {total}")
+    expect(page.locator(".for-nurse")).to_contain_text(q.key_point)
     expect(page.get_by_role("button", name="Print this page")).to_be_hidden()
+
+    # "Stop for now" asks first, on a page of its own, and "No" goes back where the patient was.
+    page.get_by_role("link", name="Stop for now").click()
+    expect(page.get_by_role("heading", level=1, name="Stop for now?")).to_be_visible()
+    page.get_by_role("link", name="No, go back").click()
+    expect(page).to_have_url(f"{live_server.url}/summary")
+    p.stop_for_now()
+    expect(page.get_by_text("You have left the quiz on this device.")).to_be_visible()
 
 
 def test_single_choice_error_without_javascript(nojs_page, live_server, new_code, patient):

@@ -117,3 +117,26 @@ class TestMastery:
     def test_empty_module_is_not_complete(self):
         progress = module_progress([], [])
         assert not progress.complete and progress.next_question_id is None
+
+
+class TestWhereAmI:
+    """What the patient pages say: "question N of about M" and what the summary lists for the nurse."""
+
+    def test_questions_left_counts_each_key_point_not_yet_learned(self):
+        assert module_progress(QUESTIONS, []).questions_left == 3
+        progress = module_progress(QUESTIONS, answers(("a1", True), ("b1", False)))
+        assert progress.questions_left == 2  # B missed (it comes back) and C not asked yet
+        done = module_progress(QUESTIONS, answers(("a1", True), ("b1", True), ("c1", True)))
+        assert done.questions_left == 0 and done.complete
+
+    def test_a_key_point_missed_twice_needs_the_nurse_once_missed_learned_on_retry(self):
+        progress = module_progress(QUESTIONS, answers(
+            ("a1", False), ("b1", False), ("c1", True), ("a2", True), ("b2", False), ("b3", True)))
+        a, b, c = progress.key_points
+        assert (a.learned_on_retry, a.needs_nurse) == (True, False)
+        assert (b.learned_on_retry, b.needs_nurse) == (False, True)
+        assert (c.learned_on_retry, c.needs_nurse) == (False, False)
+
+    def test_missed_twice_and_not_learned_yet_still_needs_the_nurse(self):
+        progress = module_progress(QUESTIONS, answers(("a1", False), ("b1", True), ("c1", True), ("a2", False)))
+        assert progress.key_points[0].needs_nurse and not progress.key_points[0].mastered

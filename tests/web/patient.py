@@ -23,6 +23,7 @@ class Seen:
     explanation: str
     quotes: tuple[str, ...]
     flags: tuple[bool, ...]
+    shown: tuple[str, ...] = ()  # the quotes marked `show` (what the card shows), duplicates merged
 
 
 def seen(app, question_id: str) -> Seen:
@@ -33,7 +34,8 @@ def seen(app, question_id: str) -> Seen:
         return Seen(question_id, *(placeholders.fill(t, values) for t in (
                         version.prompt, version.key_point, version.explanation)),
                     tuple(c["quote"] for c in version.citations),
-                    tuple(c["correct"] for c in version.choices))
+                    tuple(c["correct"] for c in version.choices),
+                    tuple(dict.fromkeys(c["quote"] for c in version.citations if c.get("show"))))
 
 
 def answers_stored(app) -> int:
