@@ -109,6 +109,19 @@ class QuestionVersion(db.Model):
         return self.reviewed_on is None
 
 
+class BankRevision(db.Model):
+    """One row: a random token that changes with every change to the bank tables (module, question,
+    question_version), in the same transaction (`quiz.bank.snapshot` sets it before each flush that
+    touches them). Each process keeps the bank in memory and reads only this token per request, so a
+    bank reload by any process or server is seen by all of them at their next request."""
+
+    __tablename__ = "bank_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    token: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Assignment(db.Model):
     """Modules a nurse gave one patient, reachable with one access code."""
 

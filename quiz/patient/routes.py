@@ -9,8 +9,10 @@ from __future__ import annotations
 from flask import (
     Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for,
 )
+from sqlalchemy.orm import joinedload
 
 from .. import ratelimit, sessions
+from ..bank import snapshot
 from ..assignments import find_assignment
 from ..extensions import db
 from ..grading import ASK_NURSE_AFTER_MISSES
@@ -22,8 +24,8 @@ from ..sources.quotes import patient_quotes
 from ..sources.routes import quote_source
 from .forms import LeaveForm, NextForm, StartForm, answer_form_for
 from .service import (
-    QuestionChanged, StaleAnswer, acknowledge, assigned_module, assignment_states, bank_meta, module_state,
-    next_topic, submit_answer, suggested_order,
+    AssignmentRef, QuestionChanged, StaleAnswer, acknowledge, answered, assigned_module, assignment_states,
+    bank_meta, module_state, next_topic, submit_answer, suggested_order,
 )
 
 bp = Blueprint("patient", __name__)
@@ -54,12 +56,14 @@ def _redirect(endpoint: str, **values) -> Response:
 @bp.before_request
 def load_assignment():
     """The one access check for this blueprint: every page but the start pages needs a live assignment."""
-    g.assignment = None
+    g.assignment = g.patient = None
     record = sessions.current()  # server-side: ended sessions (reissue, revoke, sign-out) never get here
     if record is not None and record.kind == "patient":
-        assignment = db.session.get(Assignment, record.assignment_id)
+        # One query: the assignment with its modules (joined), which every patient page needs.
+        assignment = db.session.get(Assignment, record.assignment_id, options=[joinedload(Assignment.modules)])
         if assignment is not None and assignment.is_usable():
             g.assignment = assignment
+            g.patient = AssignmentRef.of(assignment)  # plain values, valid after this request commits
         else:
             sessions.end()
             db.session.commit()
@@ -138,7 +142,7 @@ def leave_confirm():
 
 def _assignment_page(template: str) -> Response:
     """A page about the whole assignment: every module's progress, in the suggested order."""
-    states = suggested_order(assignment_states(g.assignment))
+    states = suggested_order(assignment_states(g.patient))
     ready = [s for s in states if s.progress.key_points]  # topics with questions a patient may see
     done = [s for s in ready if s.progress.complete]
     key_points = [k for s in states for k in s.progress.key_points]
@@ -157,10 +161,19 @@ def overview():
 
 
 def _module_or_404(module_id: str):
-    module = assigned_module(g.assignment, module_id)
+    module = assigned_module(g.patient, module_id)
     if module is None:
         abort(404)
     return module
+
+
+def _quotes(version, module_id: str):
+    """A feedback card's cleaned quotes with their links: computed once per version and module for as
+    long as the bank stays the same (finding each quote in its source is the costly part)."""
+    return snapshot.current().remember(
+        ("patient_quotes", version.id, module_id, request.script_root),
+        lambda: patient_quotes(version.citations, lambda c: quote_source(c, module_id)),
+    )
 
 
 def _card(state, answer_form=None, status: int = 200) -> Response:
@@ -174,7 +187,7 @@ def _card(state, answer_form=None, status: int = 200) -> Response:
         version = pending.version
         context.update(
             card="feedback", answer=pending, version=version,
-            quotes=patient_quotes(version.citations, lambda c: quote_source(c, module.id)),
+            quotes=_quotes(version, module.id),
             misses=state.misses_on(version.key_point), ask_nurse_after=ASK_NURSE_AFTER_MISSES,
             next_form=NextForm(formdata=None, answer_id=pending.id),
         )
@@ -191,7 +204,7 @@ def _card(state, answer_form=None, status: int = 200) -> Response:
         context.update(card="unavailable")  # every question withdrawn or back in review
     else:
         # Only here, once per topic, are the other topics looked at: for "Next topic".
-        states = assignment_states(g.assignment)
+        states = assignment_states(g.patient)
         ready = [s for s in states if s.progress.key_points]
         context.update(card="complete", next_state=next_topic(states, after=module.id),
                        done_count=sum(s.progress.complete for s in ready), ready_count=len(ready))
@@ -200,49 +213,53 @@ def _card(state, answer_form=None, status: int = 200) -> Response:
 
 @bp.get("/quiz/<module_id>")
 def module_card(module_id: str):
-    return _card(module_state(g.assignment, _module_or_404(module_id)))
+    return _card(module_state(g.patient, _module_or_404(module_id)))
 
 
 @bp.post("/quiz/<module_id>/answer")
 def answer_submit(module_id: str):
+    """The state is read once (the answers: one query; the bank is in memory), the answer stored with
+    one INSERT and one commit, and the next card computed from that state plus the new answer."""
     module = _module_or_404(module_id)
-    state = module_state(g.assignment, module)
+    state = module_state(g.patient, module)
     question = state.next_question
     if question is None or state.pending_feedback is not None:
-        return _after_post(module_id)  # nothing to answer here now: show the current card
+        return _after_post(module_id, state)  # nothing to answer here now: show the current card
     form = answer_form_for(question.current_version)
     if not form.validate_on_submit():
         if form.step.data != state.next_step or form.question_id.data != question.id:
-            return _after_post(module_id, message=ALREADY_SAVED)
+            return _after_post(module_id, state, message=ALREADY_SAVED)
         if form.version_id.data != question.current_version.id:
-            return _after_post(module_id, message=QUESTION_UPDATED)
+            return _after_post(module_id, state, message=QUESTION_UPDATED)
         return _card(state, answer_form=form, status=422)
     try:
-        submit_answer(g.assignment, module, form.step.data, form.question_id.data,
-                      form.version_id.data, form.selected())
+        answer, stored = submit_answer(g.patient, module, form.step.data, form.question_id.data,
+                                       form.version_id.data, form.selected(), state=state)
     except StaleAnswer:
         return _after_post(module_id, message=ALREADY_SAVED)
     except QuestionChanged:
         return _after_post(module_id, message=QUESTION_UPDATED)
-    return _after_post(module_id)
+    # A repeated submit found its answer stored already: show the state as stored.
+    return _after_post(module_id, answered(state, answer) if stored else None)
 
 
 @bp.post("/quiz/<module_id>/next")
 def feedback_next(module_id: str):
     module = _module_or_404(module_id)
+    state = module_state(g.patient, module)
     form = NextForm()
     if form.validate_on_submit():
-        acknowledge(g.assignment, module, form.answer_id.data)
-    return _after_post(module_id)
+        state = acknowledge(g.patient, module, form.answer_id.data, state=state)
+    return _after_post(module_id, state)
 
 
-def _after_post(module_id: str, message: str | None = None) -> Response:
-    """Post/redirect/get for plain forms; for htmx, the card the redirect would show."""
+def _after_post(module_id: str, state=None, message: str | None = None) -> Response:
+    """Post/redirect/get for plain forms; for htmx, the card the redirect would show: `state` when the
+    view knows it (no second read), else read now."""
     if message:
         flash(message, "info")
     if is_htmx():
-        module = _module_or_404(module_id)
-        return _card(module_state(g.assignment, module))
+        return _card(state or module_state(g.patient, _module_or_404(module_id)))
     return redirect(url_for("patient.module_card", module_id=module_id), code=303)
 
 
