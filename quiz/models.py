@@ -155,8 +155,12 @@ class Assignment(db.Model):
         return self.patient.label
 
     def is_usable(self, now: datetime | None = None) -> bool:
-        now = now or utcnow()
-        return self.revoked_at is None and self.expires_at > now
+        return self.usable(self.revoked_at, self.expires_at, now)
+
+    @staticmethod
+    def usable(revoked_at: datetime | None, expires_at: datetime, now: datetime | None = None) -> bool:
+        """The rule, for callers that read the two columns without loading the object."""
+        return revoked_at is None and expires_at > (now or utcnow())
 
 
 class AssignmentModule(db.Model):

@@ -135,12 +135,22 @@ def _build(token: str | None) -> BankSnapshot:
     return BankSnapshot(token, modules, {k: tuple(v) for k, v in served.items()}, versions)
 
 
-def current() -> BankSnapshot:
-    """The bank as stored now. One token read per request (memoised in `g`); a rebuild only after a
-    change."""
+def token_column():
+    """The bank's revision token as a column expression, for a caller that reads it together with
+    its own first query of the request (then passes it to `current`)."""
+    return db.select(BankRevision.token).where(BankRevision.id == 1).scalar_subquery().label("bank_token")
+
+
+_NOT_READ = object()
+
+
+def current(token=_NOT_READ) -> BankSnapshot:
+    """The bank as stored now. One token read per request (memoised in `g`; or `token`, read by the
+    caller with `token_column()`); a rebuild only after a change."""
     if "bank_snapshot" in g:
         return g.bank_snapshot
-    token = db.session.execute(db.select(BankRevision.token).where(BankRevision.id == 1)).scalar()
+    if token is _NOT_READ:
+        token = db.session.execute(db.select(BankRevision.token).where(BankRevision.id == 1)).scalar()
     extensions = current_app.extensions
     snapshot = extensions.get(EXTENSION)
     if token is None or snapshot is None or snapshot.token != token:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import (
     Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for,
 )
-from sqlalchemy.orm import joinedload
 
 from .. import ratelimit, sessions
 from ..bank import snapshot
@@ -17,7 +16,7 @@ from ..assignments import find_assignment
 from ..extensions import db
 from ..grading import ASK_NURSE_AFTER_MISSES
 from ..htmx import is_htmx, render_page_or_block
-from ..models import Assignment
+from ..models import Assignment, AssignmentModule
 from ..question_types import QUESTION_TYPES
 from ..site import hospital_today, local_path
 from ..sources.quotes import patient_quotes
@@ -56,14 +55,12 @@ def _redirect(endpoint: str, **values) -> Response:
 @bp.before_request
 def load_assignment():
     """The one access check for this blueprint: every page but the start pages needs a live assignment."""
-    g.assignment = g.patient = None
+    g.assignment = None
     record = sessions.current()  # server-side: ended sessions (reissue, revoke, sign-out) never get here
     if record is not None and record.kind == "patient":
-        # One query: the assignment with its modules (joined), which every patient page needs.
-        assignment = db.session.get(Assignment, record.assignment_id, options=[joinedload(Assignment.modules)])
-        if assignment is not None and assignment.is_usable():
+        assignment = _assignment(record.assignment_id)
+        if assignment is not None:
             g.assignment = assignment
-            g.patient = AssignmentRef.of(assignment)  # plain values, valid after this request commits
         else:
             sessions.end()
             db.session.commit()
@@ -74,6 +71,23 @@ def load_assignment():
         flash(SIGN_IN_AGAIN, "info")
         return _redirect("patient.start")
     return None
+
+
+def _assignment(assignment_id: int) -> AssignmentRef | None:
+    """The signed-in assignment if it is still usable, as plain values (valid after the request
+    commits), its modules in the nurse's order, in one query that also reads the bank's revision
+    token (`quiz.bank.snapshot`): every patient page needs all three."""
+    rows = db.session.execute(
+        db.select(Assignment.expires_at, Assignment.revoked_at, AssignmentModule.module_id,
+                  snapshot.token_column())
+        .outerjoin(AssignmentModule, AssignmentModule.assignment_id == Assignment.id)
+        .where(Assignment.id == assignment_id)
+        .order_by(AssignmentModule.position)
+    ).all()
+    if not rows or not Assignment.usable(rows[0].revoked_at, rows[0].expires_at):
+        return None
+    snapshot.current(token=rows[0].bank_token)
+    return AssignmentRef(assignment_id, tuple(row.module_id for row in rows if row.module_id is not None))
 
 
 @bp.after_request
@@ -140,9 +154,9 @@ def leave_confirm():
     return render_page_or_block("patient/leave.html", leave_form=LeaveForm(), back_url=back)
 
 
-def _assignment_page(template: str) -> Response:
+def _assignment_page(template: str, **context) -> Response:
     """A page about the whole assignment: every module's progress, in the suggested order."""
-    states = suggested_order(assignment_states(g.patient))
+    states = suggested_order(assignment_states(g.assignment))
     ready = [s for s in states if s.progress.key_points]  # topics with questions a patient may see
     done = [s for s in ready if s.progress.complete]
     key_points = [k for s in states for k in s.progress.key_points]
@@ -151,7 +165,7 @@ def _assignment_page(template: str) -> Response:
         all_complete=bool(ready) and len(done) == len(ready), next_state=next_topic(states),
         not_ready=[s for s in states if not s.progress.key_points], meta=bank_meta(),
         needs_nurse=[k for k in key_points if k.needs_nurse],
-        learned_on_retry=[k for k in key_points if k.learned_on_retry], today=hospital_today(),
+        learned_on_retry=[k for k in key_points if k.learned_on_retry], today=hospital_today(), **context,
     )
 
 
@@ -161,7 +175,7 @@ def overview():
 
 
 def _module_or_404(module_id: str):
-    module = assigned_module(g.patient, module_id)
+    module = assigned_module(g.assignment, module_id)
     if module is None:
         abort(404)
     return module
@@ -204,7 +218,7 @@ def _card(state, answer_form=None, status: int = 200) -> Response:
         context.update(card="unavailable")  # every question withdrawn or back in review
     else:
         # Only here, once per topic, are the other topics looked at: for "Next topic".
-        states = assignment_states(g.patient)
+        states = assignment_states(g.assignment)
         ready = [s for s in states if s.progress.key_points]
         context.update(card="complete", next_state=next_topic(states, after=module.id),
                        done_count=sum(s.progress.complete for s in ready), ready_count=len(ready))
@@ -213,7 +227,7 @@ def _card(state, answer_form=None, status: int = 200) -> Response:
 
 @bp.get("/quiz/<module_id>")
 def module_card(module_id: str):
-    return _card(module_state(g.patient, _module_or_404(module_id)))
+    return _card(module_state(g.assignment, _module_or_404(module_id)))
 
 
 @bp.post("/quiz/<module_id>/answer")
@@ -221,7 +235,7 @@ def answer_submit(module_id: str):
     """The state is read once (the answers: one query; the bank is in memory), the answer stored with
     one INSERT and one commit, and the next card computed from that state plus the new answer."""
     module = _module_or_404(module_id)
-    state = module_state(g.patient, module)
+    state = module_state(g.assignment, module)
     question = state.next_question
     if question is None or state.pending_feedback is not None:
         return _after_post(module_id, state)  # nothing to answer here now: show the current card
@@ -233,7 +247,7 @@ def answer_submit(module_id: str):
             return _after_post(module_id, state, message=QUESTION_UPDATED)
         return _card(state, answer_form=form, status=422)
     try:
-        answer, stored = submit_answer(g.patient, module, form.step.data, form.question_id.data,
+        answer, stored = submit_answer(g.assignment, module, form.step.data, form.question_id.data,
                                        form.version_id.data, form.selected(), state=state)
     except StaleAnswer:
         return _after_post(module_id, message=ALREADY_SAVED)
@@ -246,10 +260,10 @@ def answer_submit(module_id: str):
 @bp.post("/quiz/<module_id>/next")
 def feedback_next(module_id: str):
     module = _module_or_404(module_id)
-    state = module_state(g.patient, module)
+    state = module_state(g.assignment, module)
     form = NextForm()
     if form.validate_on_submit():
-        state = acknowledge(g.patient, module, form.answer_id.data, state=state)
+        state = acknowledge(g.assignment, module, form.answer_id.data, state=state)
     return _after_post(module_id, state)
 
 
@@ -259,10 +273,11 @@ def _after_post(module_id: str, state=None, message: str | None = None) -> Respo
     if message:
         flash(message, "info")
     if is_htmx():
-        return _card(state or module_state(g.patient, _module_or_404(module_id)))
+        return _card(state or module_state(g.assignment, _module_or_404(module_id)))
     return redirect(url_for("patient.module_card", module_id=module_id), code=303)
 
 
 @bp.get("/summary")
 def summary():
-    return _assignment_page("patient/summary.html")
+    label = db.session.get(Assignment, g.assignment.id).patient_label
+    return _assignment_page("patient/summary.html", patient_label=label)
