@@ -138,7 +138,8 @@ def _build(token: str | None) -> BankSnapshot:
 def token_column():
     """The bank's revision token as a column expression, for a caller that reads it together with
     its own first query of the request (then passes it to `current`)."""
-    return db.select(BankRevision.token).where(BankRevision.id == 1).scalar_subquery().label("bank_token")
+    table = BankRevision.__table__.c
+    return db.select(table.token).where(table.id == 1).scalar_subquery().label("bank_token")
 
 
 _NOT_READ = object()

@@ -77,12 +77,13 @@ def _assignment(assignment_id: int) -> AssignmentRef | None:
     """The signed-in assignment if it is still usable, as plain values (valid after the request
     commits), its modules in the nurse's order, in one query that also reads the bank's revision
     token (`quiz.bank.snapshot`): every patient page needs all three."""
+    assignment, link = Assignment.__table__.c, AssignmentModule.__table__.c  # Core: plain rows
     rows = db.session.execute(
-        db.select(Assignment.expires_at, Assignment.revoked_at, AssignmentModule.module_id,
-                  snapshot.token_column())
-        .outerjoin(AssignmentModule, AssignmentModule.assignment_id == Assignment.id)
-        .where(Assignment.id == assignment_id)
-        .order_by(AssignmentModule.position)
+        db.select(assignment.expires_at, assignment.revoked_at, link.module_id, snapshot.token_column())
+        .select_from(Assignment.__table__)
+        .outerjoin(AssignmentModule.__table__, link.assignment_id == assignment.id)
+        .where(assignment.id == assignment_id)
+        .order_by(link.position)
     ).all()
     if not rows or not Assignment.usable(rows[0].revoked_at, rows[0].expires_at):
         return None
