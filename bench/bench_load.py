@@ -18,7 +18,7 @@ The machine is shared and small: read the ratios, not the absolute figures. The 
 database, `RESULT <db> answer_vs_bare=<ratio> p99_ratio=<ratio> page_kb_gz=<kB>` for scripts.
 
     .venv/bin/python bench/bench_load.py [--duration 10] [--connections 16,64]
-        [--databases sqlite,postgresql] [--workers N --threads N] [--profile]
+        [--databases sqlite,postgresql] [--workers N --threads N] [--profile] [--sqlite-synchronous NORMAL]
 """
 from __future__ import annotations
 
@@ -264,7 +264,8 @@ def profile(server, folder: Path, connections: int, duration: int, url: str) -> 
 
 def bench_database(deployment, kind: str, args, workdir: Path) -> dict | None:
     try:
-        server = deployment.server(kind, workers=args.workers, threads=args.threads, name=f"bench-{kind}")
+        env = {"SQLITE_SYNCHRONOUS": args.sqlite_synchronous} if args.sqlite_synchronous else {}
+        server = deployment.server(kind, workers=args.workers, threads=args.threads, name=f"bench-{kind}", env=env)
     except PostgresUnavailable as error:
         print(f"{kind}: skipped ({error})")
         return None
@@ -334,6 +335,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="default: gunicorn.conf.py's")
     parser.add_argument("--threads", type=int, default=None, help="default: gunicorn.conf.py's")
     parser.add_argument("--profile", action="store_true", help="also profile the answer path with py-spy")
+    parser.add_argument("--sqlite-synchronous", choices=["FULL", "NORMAL"], default=None,
+                        help="SQLITE_SYNCHRONOUS for the server (default: the app's, FULL)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: run `make wrk` (Debian's package), or `make bench`.")

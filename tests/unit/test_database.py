@@ -130,3 +130,16 @@ def test_writers_take_turns_through_the_write_lock(tmp_path):
 
 def test_no_write_lock_for_memory_databases():
     assert "connect_args" not in make_app(SQLALCHEMY_DATABASE_URI="sqlite://").config["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+def test_synchronous_normal_is_a_setting_and_needs_wal(tmp_path):
+    from quiz.config import ConfigError
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'fast.sqlite3'}", SQLITE_SYNCHRONOUS="NORMAL")
+    with app.app_context():
+        assert sqlite_settings_of(db.engine)["synchronous"] == 1
+        db.engine.dispose()
+    with pytest.raises(ConfigError, match="needs SQLITE_JOURNAL_MODE=WAL"):
+        make_app(SQLITE_SYNCHRONOUS="NORMAL", SQLITE_JOURNAL_MODE="DELETE")
+    with pytest.raises(ConfigError, match="FULL or NORMAL"):
+        make_app(SQLITE_SYNCHRONOUS="OFF")
