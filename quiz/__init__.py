@@ -46,7 +46,6 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    database.engine_options(app)
     db.init_app(app)
     database.configure_engine(app)
     assets.init_app(app)

@@ -89,49 +89,6 @@ def test_a_table_rebuild_keeps_the_rows_that_point_at_it(tmp_path):
 
 
 
-def test_writers_take_turns_through_the_write_lock(tmp_path):
-    """File-backed SQLite: a connection holds the app's write lock from its first write to its
-    commit or rollback, and reads never take it (see quiz.database)."""
-    import threading
-
-    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'locked.sqlite3'}")
-    factory = app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["factory"]
-    lock = factory.write_lock
-    with app.app_context():
-        db.create_all()
-        raw = db.engine.raw_connection()
-        try:
-            connection = raw.driver_connection
-            assert isinstance(connection, factory)
-            connection.cursor().execute("SELECT count(*) FROM module").fetchall()
-            assert not connection.holds_write_lock
-            connection.cursor().execute("INSERT INTO unit (name, created_at) VALUES ('a', '2026-01-01')")
-            assert connection.holds_write_lock
-            # Another thread's writer waits for the commit.
-            order = []
-            other = threading.Thread(target=lambda: (lock.acquire(), order.append("other wrote"), lock.release()))
-            other.start()
-            other.join(0.3)
-            order.append("committed")
-            connection.commit()
-            other.join(5)
-            assert order == ["committed", "other wrote"]
-            assert not connection.holds_write_lock
-            connection.cursor().execute("DELETE FROM unit")
-            assert connection.holds_write_lock
-            connection.rollback()
-            assert not connection.holds_write_lock
-        finally:
-            raw.close()
-        db.session.close()
-        db.drop_all()
-    assert (tmp_path / "locked.sqlite3.writelock").exists()
-
-
-def test_no_write_lock_for_memory_databases():
-    assert "connect_args" not in make_app(SQLALCHEMY_DATABASE_URI="sqlite://").config["SQLALCHEMY_ENGINE_OPTIONS"]
-
-
 def test_synchronous_normal_is_a_setting_and_needs_wal(tmp_path):
     from quiz.config import ConfigError
 
