@@ -11,8 +11,8 @@ from flask import (
 )
 
 from .. import ratelimit, sessions
-from ..bank import snapshot
 from ..assignments import find_assignment
+from ..bank import snapshot
 from ..extensions import db
 from ..grading import ASK_NURSE_AFTER_MISSES
 from ..htmx import is_htmx, render_page_or_block
