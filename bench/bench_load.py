@@ -18,7 +18,7 @@ The machine is shared and small: read the ratios, not the absolute figures. The 
 database, `RESULT <db> answer_vs_bare=<ratio> p99_ratio=<ratio> page_kb_gz=<kB>` for scripts.
 
     .venv/bin/python bench/bench_load.py [--duration 10] [--connections 16,64]
-        [--databases sqlite,postgresql] [--workers N --threads N] [--profile]
+        [--databases sqlite,postgresql] [--workers N --threads N] [--profile] [--sqlite-synchronous NORMAL]
 """
 from __future__ import annotations
 
@@ -163,6 +163,47 @@ def database_work(server, module_id: str) -> dict[str, Counter]:
     return results
 
 
+def request_costs(server, module_id: str, key: list[str], patients: int = 6) -> dict[str, float]:
+    """The app's own work per request, in this process (one thread, no load, no wrk): the median CPU
+    time of the bare GET, a card GET, an answer POST and a Next POST, through the test client against
+    the server's database. It bounds what the server can do: with the cores full, answers/s over
+    bare req/s cannot exceed bare / (answer + Next + the card GETs and sign-ins between them)."""
+    app = server.app
+    referer = {"Referer": "https://localhost/"}
+    hx = {"HX-Request": "true", **referer}
+    samples: dict[str, list[float]] = {"bare": [], "card": [], "answer": [], "next": []}
+
+    def timed(kind, call):
+        started = time.thread_time()
+        reply = call()
+        samples[kind].append(time.thread_time() - started)
+        return reply
+
+    choices = {}
+    for row in key:
+        question_id, right, wrong = row.split("\t")
+        choices[question_id] = (right.split(","), wrong.split(",") if wrong else right.split(","))
+    answered = 0
+    bare = app.test_client()
+    for _ in range(20):
+        bare.get("/healthz")  # warm up
+    for _, code in server.new_assignments(patients, [module_id]):
+        client = app.test_client()
+        token = forms(client.get("/").text)[-1].fields["csrf_token"]
+        client.post("/", data={"code": code, "csrf_token": token}, headers=referer)
+        page = timed("card", lambda: client.get(f"/quiz/{module_id}", headers=hx)).text
+        while (card := form_posting_to(page, "/answer")) is not None:
+            for _ in range(2):
+                timed("bare", lambda: bare.get("/healthz"))
+            answered += 1  # one in four wrong, as the load does
+            picked = choices[card.fields["question_id"]][answered % 4 == 0]
+            page = timed("answer", lambda: client.post(
+                card.action, data={**card.fields, "choice": picked}, headers=hx)).text
+            nxt = form_posting_to(page, "/next")
+            page = timed("next", lambda: client.post(nxt.action, data=nxt.fields, headers=hx)).text
+    return {kind: sorted(values)[len(values) // 2] * 1000 for kind, values in samples.items() if values}
+
+
 # --- profile ------------------------------------------------------------------------------------------
 
 
@@ -223,7 +264,8 @@ def profile(server, folder: Path, connections: int, duration: int, url: str) -> 
 
 def bench_database(deployment, kind: str, args, workdir: Path) -> dict | None:
     try:
-        server = deployment.server(kind, workers=args.workers, threads=args.threads, name=f"bench-{kind}")
+        env = {"SQLITE_SYNCHRONOUS": args.sqlite_synchronous} if args.sqlite_synchronous else {}
+        server = deployment.server(kind, workers=args.workers, threads=args.threads, name=f"bench-{kind}", env=env)
     except PostgresUnavailable as error:
         print(f"{kind}: skipped ({error})")
         return None
@@ -232,7 +274,8 @@ def bench_database(deployment, kind: str, args, workdir: Path) -> dict | None:
         key = answer_key(server.app)
         print(f"\n== {kind}: gunicorn {server.url} ({args.workers or 'default'} workers, "
               f"{args.threads or 'default'} threads), {len(modules)} modules ==")
-        result = {"page": page_weight(server, modules[0]), "work": database_work(server, modules[0]), "runs": {}}
+        result = {"page": page_weight(server, modules[0]), "work": database_work(server, modules[0]),
+                  "costs": request_costs(server, modules[0], key), "runs": {}}
         run_wrk("bare.lua", 16, 2, f"{server.url}/healthz")  # warm up every worker
         for connections in args.connections:
             bare = run_wrk("bare.lua", connections, args.duration, f"{server.url}/healthz")["bare"]
@@ -269,6 +312,12 @@ def report(kind: str, result: dict) -> str:
           f"{page['total_gz'] / 1000:.1f} kB gzipped")
     for name, counts in result["work"].items():
         print(f"  database work of one {name} POST: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    costs = result["costs"]
+    print("  the app's CPU time per request, in-process, one at a time (median): " + ", ".join(
+        f"{kind} {ms:.2f} ms ({ms / costs['bare']:.1f}x bare)" for kind, ms in costs.items()))
+    pair = costs["answer"] + costs["next"]
+    print(f"  one answered question (answer + Next) costs {pair / costs['bare']:.1f}x a bare request: with the "
+          f"CPU as the limit, answers/s over bare req/s is at most {costs['bare'] / pair:.2f}")
     for line in result.get("profile", []):
         print(f"  {line}")
     target = result["runs"].get(TARGET_CONNECTIONS) or list(result["runs"].values())[-1]
@@ -286,6 +335,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="default: gunicorn.conf.py's")
     parser.add_argument("--threads", type=int, default=None, help="default: gunicorn.conf.py's")
     parser.add_argument("--profile", action="store_true", help="also profile the answer path with py-spy")
+    parser.add_argument("--sqlite-synchronous", choices=["FULL", "NORMAL"], default=None,
+                        help="SQLITE_SYNCHRONOUS for the server (default: the app's, FULL)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: run `make wrk` (Debian's package), or `make bench`.")

@@ -116,6 +116,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "SQLITE_BUSY_TIMEOUT_MS": _env_nonnegative("SQLITE_BUSY_TIMEOUT_MS", 10_000),
         # WAL unless the database sits on a file system without shared memory (NFS): then DELETE.
         "SQLITE_JOURNAL_MODE": os.environ.get("SQLITE_JOURNAL_MODE", "WAL").upper(),
+        # FULL: every commit is on disk before the patient is told it is saved, even through a power
+        # cut. NORMAL (WAL only) skips the per-commit fsync: several times the write rate, and a
+        # power cut or OS crash may lose the last commits (an application crash loses nothing).
+        "SQLITE_SYNCHRONOUS": os.environ.get("SQLITE_SYNCHRONOUS", "FULL").upper(),
         # Deployment words shown to patients: the number to call in an emergency (bank text says
         # `{emergency_number}`, see quiz/bank/placeholders.py) and how to reach the hospital.
         "EMERGENCY_NUMBER": os.environ.get("EMERGENCY_NUMBER", "911"),
@@ -147,6 +151,10 @@ def load_config(overrides: dict | None = None) -> dict:
     config.update(overrides)
     if config["SQLITE_JOURNAL_MODE"] not in {"WAL", "DELETE"}:
         raise ConfigError(f"SQLITE_JOURNAL_MODE must be WAL or DELETE, got {config['SQLITE_JOURNAL_MODE']!r}")
+    if config["SQLITE_SYNCHRONOUS"] not in {"FULL", "NORMAL"}:
+        raise ConfigError(f"SQLITE_SYNCHRONOUS must be FULL or NORMAL, got {config['SQLITE_SYNCHRONOUS']!r}")
+    if config["SQLITE_SYNCHRONOUS"] == "NORMAL" and config["SQLITE_JOURNAL_MODE"] != "WAL":
+        raise ConfigError("SQLITE_SYNCHRONOUS=NORMAL needs SQLITE_JOURNAL_MODE=WAL (it can corrupt a DELETE-mode database)")
     if isinstance(config["SQLALCHEMY_DATABASE_URI"], str):
         config["SQLALCHEMY_DATABASE_URI"] = database_url(config["SQLALCHEMY_DATABASE_URI"], instance)
     config.setdefault("ACCESS_CODE_KEY", os.environ.get("ACCESS_CODE_KEY") or config["SECRET_KEY"])

@@ -109,6 +109,19 @@ class QuestionVersion(db.Model):
         return self.reviewed_on is None
 
 
+class BankRevision(db.Model):
+    """One row: a random token that changes with every change to the bank tables (module, question,
+    question_version), in the same transaction (`quiz.bank.snapshot` sets it before each flush that
+    touches them). Each process keeps the bank in memory and reads only this token per request, so a
+    bank reload by any process or server is seen by all of them at their next request."""
+
+    __tablename__ = "bank_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    token: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Assignment(db.Model):
     """Modules a nurse gave one patient, reachable with one access code."""
 
@@ -142,8 +155,12 @@ class Assignment(db.Model):
         return self.patient.label
 
     def is_usable(self, now: datetime | None = None) -> bool:
-        now = now or utcnow()
-        return self.revoked_at is None and self.expires_at > now
+        return self.usable(self.revoked_at, self.expires_at, now)
+
+    @staticmethod
+    def usable(revoked_at: datetime | None, expires_at: datetime, now: datetime | None = None) -> bool:
+        """The rule, for callers that read the two columns without loading the object."""
+        return revoked_at is None and expires_at > (now or utcnow())
 
 
 class AssignmentModule(db.Model):

@@ -82,8 +82,14 @@ class DatabaseSessionInterface(SessionInterface):
     session_class = BrowserSession
 
     def _serializer(self, app: Flask) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(app.secret_key, salt="quiz-session", serializer=_json,
-                                      signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256})
+        # Made once per app and secret (every request reads and may write the cookie).
+        cached = app.extensions.get("quiz_session_serializer")
+        if cached is None or cached[0] != app.secret_key:
+            cached = (app.secret_key, URLSafeTimedSerializer(
+                app.secret_key, salt="quiz-session", serializer=_json,
+                signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256}))
+            app.extensions["quiz_session_serializer"] = cached
+        return cached[1]
 
     def open_session(self, app: Flask, request) -> BrowserSession:
         cookie = request.cookies.get(self.get_cookie_name(app))

@@ -2,6 +2,8 @@
 posted choices are ones the question offers."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
@@ -32,16 +34,22 @@ class AnswerFormBase(FlaskForm):
 
 def answer_form_for(version, **kwargs) -> AnswerFormBase:
     """An answer form whose `choice` field offers this question version's choices."""
-    qtype = QUESTION_TYPES[version.type]
-    options = [SelectChoice(str(i), c["text"]) for i, c in enumerate(version.choices)]
+    return _answer_form_class(version.type, tuple(c["text"] for c in version.choices))(**kwargs)
+
+
+@lru_cache(maxsize=1024)
+def _answer_form_class(question_type: str, texts: tuple[str, ...]) -> type[AnswerFormBase]:
+    """One form class per question wording, made once per process: building a WTForms class (its
+    metaclass binds every field) costs more than the rest of reading the answer."""
+    qtype = QUESTION_TYPES[question_type]
+    options = [SelectChoice(str(i), text) for i, text in enumerate(texts)]
     if qtype.multiple_selection:
         field = SelectMultipleField(
             choices=options, validators=[DataRequired(message="Choose at least one answer.")]
         )
     else:
         field = RadioField(choices=options, validators=[InputRequired(message="Choose an answer.")])
-    form_class = type("AnswerForm", (AnswerFormBase,), {"choice": field})
-    return form_class(**kwargs)
+    return type("AnswerForm", (AnswerFormBase,), {"choice": field})
 
 
 class NextForm(FlaskForm):

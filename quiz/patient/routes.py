@@ -12,18 +12,19 @@ from flask import (
 
 from .. import ratelimit, sessions
 from ..assignments import find_assignment
+from ..bank import snapshot
 from ..extensions import db
 from ..grading import ASK_NURSE_AFTER_MISSES
 from ..htmx import is_htmx, render_page_or_block
-from ..models import Assignment
+from ..models import Assignment, AssignmentModule
 from ..question_types import QUESTION_TYPES
 from ..site import hospital_today, local_path
 from ..sources.quotes import patient_quotes
 from ..sources.routes import quote_source
 from .forms import LeaveForm, NextForm, StartForm, answer_form_for
 from .service import (
-    QuestionChanged, StaleAnswer, acknowledge, assigned_module, assignment_states, bank_meta, module_state,
-    next_topic, submit_answer, suggested_order,
+    AssignmentRef, QuestionChanged, StaleAnswer, acknowledge, answered, assigned_module, assignment_states,
+    bank_meta, module_state, next_topic, submit_answer, suggested_order,
 )
 
 bp = Blueprint("patient", __name__)
@@ -57,8 +58,8 @@ def load_assignment():
     g.assignment = None
     record = sessions.current()  # server-side: ended sessions (reissue, revoke, sign-out) never get here
     if record is not None and record.kind == "patient":
-        assignment = db.session.get(Assignment, record.assignment_id)
-        if assignment is not None and assignment.is_usable():
+        assignment = _assignment(record.assignment_id)
+        if assignment is not None:
             g.assignment = assignment
         else:
             sessions.end()
@@ -70,6 +71,24 @@ def load_assignment():
         flash(SIGN_IN_AGAIN, "info")
         return _redirect("patient.start")
     return None
+
+
+def _assignment(assignment_id: int) -> AssignmentRef | None:
+    """The signed-in assignment if it is still usable, as plain values (valid after the request
+    commits), its modules in the nurse's order, in one query that also reads the bank's revision
+    token (`quiz.bank.snapshot`): every patient page needs all three."""
+    assignment, link = Assignment.__table__.c, AssignmentModule.__table__.c  # Core: plain rows
+    rows = db.session.execute(
+        db.select(assignment.expires_at, assignment.revoked_at, link.module_id, snapshot.token_column())
+        .select_from(Assignment.__table__)
+        .outerjoin(AssignmentModule.__table__, link.assignment_id == assignment.id)
+        .where(assignment.id == assignment_id)
+        .order_by(link.position)
+    ).all()
+    if not rows or not Assignment.usable(rows[0].revoked_at, rows[0].expires_at):
+        return None
+    snapshot.current(token=rows[0].bank_token)
+    return AssignmentRef(assignment_id, tuple(row.module_id for row in rows if row.module_id is not None))
 
 
 @bp.after_request
@@ -136,7 +155,7 @@ def leave_confirm():
     return render_page_or_block("patient/leave.html", leave_form=LeaveForm(), back_url=back)
 
 
-def _assignment_page(template: str) -> Response:
+def _assignment_page(template: str, **context) -> Response:
     """A page about the whole assignment: every module's progress, in the suggested order."""
     states = suggested_order(assignment_states(g.assignment))
     ready = [s for s in states if s.progress.key_points]  # topics with questions a patient may see
@@ -147,7 +166,7 @@ def _assignment_page(template: str) -> Response:
         all_complete=bool(ready) and len(done) == len(ready), next_state=next_topic(states),
         not_ready=[s for s in states if not s.progress.key_points], meta=bank_meta(),
         needs_nurse=[k for k in key_points if k.needs_nurse],
-        learned_on_retry=[k for k in key_points if k.learned_on_retry], today=hospital_today(),
+        learned_on_retry=[k for k in key_points if k.learned_on_retry], today=hospital_today(), **context,
     )
 
 
@@ -163,6 +182,15 @@ def _module_or_404(module_id: str):
     return module
 
 
+def _quotes(version, module_id: str):
+    """A feedback card's cleaned quotes with their links: computed once per version and module for as
+    long as the bank stays the same (finding each quote in its source is the costly part)."""
+    return snapshot.current().remember(
+        ("patient_quotes", version.id, module_id, request.script_root),
+        lambda: patient_quotes(version.citations, lambda c: quote_source(c, module_id)),
+    )
+
+
 def _card(state, answer_form=None, status: int = 200) -> Response:
     """Render the module page with its current card: feedback, question or completion."""
     module = state.module
@@ -174,7 +202,7 @@ def _card(state, answer_form=None, status: int = 200) -> Response:
         version = pending.version
         context.update(
             card="feedback", answer=pending, version=version,
-            quotes=patient_quotes(version.citations, lambda c: quote_source(c, module.id)),
+            quotes=_quotes(version, module.id),
             misses=state.misses_on(version.key_point), ask_nurse_after=ASK_NURSE_AFTER_MISSES,
             next_form=NextForm(formdata=None, answer_id=pending.id),
         )
@@ -205,47 +233,52 @@ def module_card(module_id: str):
 
 @bp.post("/quiz/<module_id>/answer")
 def answer_submit(module_id: str):
+    """The state is read once (the answers: one query; the bank is in memory), the answer stored with
+    one INSERT and one commit, and the next card computed from that state plus the new answer."""
     module = _module_or_404(module_id)
     state = module_state(g.assignment, module)
     question = state.next_question
     if question is None or state.pending_feedback is not None:
-        return _after_post(module_id)  # nothing to answer here now: show the current card
+        return _after_post(module_id, state)  # nothing to answer here now: show the current card
     form = answer_form_for(question.current_version)
     if not form.validate_on_submit():
         if form.step.data != state.next_step or form.question_id.data != question.id:
-            return _after_post(module_id, message=ALREADY_SAVED)
+            return _after_post(module_id, state, message=ALREADY_SAVED)
         if form.version_id.data != question.current_version.id:
-            return _after_post(module_id, message=QUESTION_UPDATED)
+            return _after_post(module_id, state, message=QUESTION_UPDATED)
         return _card(state, answer_form=form, status=422)
     try:
-        submit_answer(g.assignment, module, form.step.data, form.question_id.data,
-                      form.version_id.data, form.selected())
+        answer, stored = submit_answer(g.assignment, module, form.step.data, form.question_id.data,
+                                       form.version_id.data, form.selected(), state=state)
     except StaleAnswer:
         return _after_post(module_id, message=ALREADY_SAVED)
     except QuestionChanged:
         return _after_post(module_id, message=QUESTION_UPDATED)
-    return _after_post(module_id)
+    # A repeated submit found its answer stored already: show the state as stored.
+    return _after_post(module_id, answered(state, answer) if stored else None)
 
 
 @bp.post("/quiz/<module_id>/next")
 def feedback_next(module_id: str):
     module = _module_or_404(module_id)
+    state = module_state(g.assignment, module)
     form = NextForm()
     if form.validate_on_submit():
-        acknowledge(g.assignment, module, form.answer_id.data)
-    return _after_post(module_id)
+        state = acknowledge(g.assignment, module, form.answer_id.data, state=state)
+    return _after_post(module_id, state)
 
 
-def _after_post(module_id: str, message: str | None = None) -> Response:
-    """Post/redirect/get for plain forms; for htmx, the card the redirect would show."""
+def _after_post(module_id: str, state=None, message: str | None = None) -> Response:
+    """Post/redirect/get for plain forms; for htmx, the card the redirect would show: `state` when the
+    view knows it (no second read), else read now."""
     if message:
         flash(message, "info")
     if is_htmx():
-        module = _module_or_404(module_id)
-        return _card(module_state(g.assignment, module))
+        return _card(state or module_state(g.assignment, _module_or_404(module_id)))
     return redirect(url_for("patient.module_card", module_id=module_id), code=303)
 
 
 @bp.get("/summary")
 def summary():
-    return _assignment_page("patient/summary.html")
+    label = db.session.get(Assignment, g.assignment.id).patient_label
+    return _assignment_page("patient/summary.html", patient_label=label)

@@ -7,17 +7,20 @@ module is complete. So a refresh, the back button or coming back days later all 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ..bank import snapshot
 from ..bank.meta import BankMeta, read_meta
+from ..bank.snapshot import ModuleView, QuestionView, VersionView
 from ..extensions import db
 from ..grading import AnswerRecord, ModuleProgress, grade, module_progress
-from ..models import Answer, Assignment, Module, Question, utcnow
+from ..models import Answer, Question, utcnow
 
 
 class StaleAnswer(Exception):
@@ -28,21 +31,64 @@ class QuestionChanged(Exception):
     """The question on the card was edited since the patient saw it; nothing stored."""
 
 
+@dataclass(frozen=True)
+class AssignmentRef:
+    """What these functions need of an assignment: plain values, read once per request. They stay
+    valid after a commit, where an ORM object would reload itself on its next attribute read."""
+
+    id: int
+    module_ids: tuple[str, ...]
+
+    @classmethod
+    def of(cls, assignment) -> AssignmentRef:
+        if isinstance(assignment, cls):
+            return assignment
+        return cls(assignment.id, tuple(link.module_id for link in assignment.modules))
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    """One stored answer, as read for a module's state (a plain row, not an ORM object), with the
+    version the patient saw."""
+
+    id: int
+    module_id: str
+    step: int
+    question_id: str
+    question_version_id: int
+    selected: list
+    correct: bool
+    created_at: datetime
+    acknowledged_at: datetime | None
+    version: VersionView
+
+
 @dataclass
 class ModuleState:
-    module: Module
-    questions: list[Question]
-    answers: list[Answer]
-    progress: ModuleProgress
+    module: ModuleView
+    questions: tuple[QuestionView, ...]
+    answers: list[AnswerView]
+    progress: ModuleProgress = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.progress = module_progress(
+            [(q.id, q.current_version.key_point) for q in self.questions],
+            [AnswerRecord(a.question_id, a.version.key_point, a.correct) for a in self.answers],
+        )
+
+    def with_answers(self, answers: list[AnswerView]) -> ModuleState:
+        """The same module after its answers changed (one stored or acknowledged in this request):
+        computed, not read back from the database."""
+        return ModuleState(self.module, self.questions, answers)
 
     @property
-    def pending_feedback(self) -> Answer | None:
+    def pending_feedback(self) -> AnswerView | None:
         if self.answers and self.answers[-1].acknowledged_at is None:
             return self.answers[-1]
         return None
 
     @property
-    def next_question(self) -> Question | None:
+    def next_question(self) -> QuestionView | None:
         wanted = self.progress.next_question_id
         return next((q for q in self.questions if q.id == wanted), None)
 
@@ -65,16 +111,16 @@ class ModuleState:
         return next((k.misses for k in self.progress.key_points if k.key_point == key_point), 0)
 
 
-def assigned_module(assignment: Assignment, module_id: str) -> Module | None:
-    for link in assignment.modules:
-        if link.module_id == module_id:
-            return link.module
-    return None
+def assigned_module(assignment, module_id: str) -> ModuleView | None:
+    if module_id not in AssignmentRef.of(assignment).module_ids:
+        return None
+    return snapshot.current().modules.get(module_id)
 
 
-def served_questions(module: Module | None = None) -> list[Question]:
+def served_questions(module=None) -> list[Question]:
     """The questions a patient may see (not retired, current content reviewed), of one module or of
-    all, in bank order within each module."""
+    all, in bank order within each module, as ORM objects (staff pages; the patient pages use the
+    in-memory `quiz.bank.snapshot`, which applies the same rule)."""
     query = (
         db.select(Question)
         .where(Question.retired_at.is_(None))
@@ -86,44 +132,47 @@ def served_questions(module: Module | None = None) -> list[Question]:
     return [q for q in db.session.execute(query).scalars() if not q.current_version.is_draft]
 
 
-def _state(module: Module, questions: list[Question], answers: list[Answer]) -> ModuleState:
-    progress = module_progress(
-        [(q.id, q.current_version.key_point) for q in questions],
-        [AnswerRecord(a.question_id, a.version.key_point, a.correct) for a in answers],
-    )
-    return ModuleState(module, questions, answers, progress)
+# Core columns (the table's, not the mapped class's): a plain row read skips the ORM's statement
+# compilation and object loading, the larger part of a small query's cost in Python.
+_ANSWER = Answer.__table__.c
+_ANSWER_COLUMNS = (_ANSWER.id, _ANSWER.module_id, _ANSWER.step, _ANSWER.question_id, _ANSWER.question_version_id,
+                   _ANSWER.selected, _ANSWER.correct, _ANSWER.created_at, _ANSWER.acknowledged_at)
 
 
-def _answers(assignment: Assignment, module: Module | None = None) -> list[Answer]:
+def _answers(assignment_id: int, module_id: str | None = None) -> list[AnswerView]:
     query = (
-        db.select(Answer)
-        .where(Answer.assignment_id == assignment.id)
-        .options(selectinload(Answer.version))
-        .order_by(Answer.module_id, Answer.step)
+        db.select(*_ANSWER_COLUMNS)
+        .where(_ANSWER.assignment_id == assignment_id)
+        .order_by(_ANSWER.module_id, _ANSWER.step)
     )
-    if module is not None:
-        query = query.where(Answer.module_id == module.id)
-    return list(db.session.execute(query).scalars())
+    if module_id is not None:
+        query = query.where(_ANSWER.module_id == module_id)
+    rows = db.session.execute(query).all()
+    bank = snapshot.current()
+    if any(row.question_version_id not in bank.versions for row in rows):
+        bank = snapshot.refreshed()  # a reload committed after this request read the bank
+    return [AnswerView(*row, version=bank.versions[row.question_version_id]) for row in rows]
 
 
-def module_state(assignment: Assignment, module: Module) -> ModuleState:
-    return _state(module, served_questions(module), _answers(assignment, module))
+def module_state(assignment, module) -> ModuleState:
+    """Where a patient is in one module: one query (the answers); the bank comes from memory."""
+    ref = AssignmentRef.of(assignment)
+    answers = _answers(ref.id, module.id)
+    bank = snapshot.current()
+    return ModuleState(bank.modules[module.id], bank.served_in(module.id), answers)
 
 
-def assignment_states(assignment: Assignment) -> list[ModuleState]:
-    """Every assigned module's state, in the nurse's order. The questions and the answers of all the
-    modules are read together, not module by module: the topics page, the results page and the end of
-    a topic ("Next topic", "2 of 7 topics done") each need all of them."""
-    modules = [link.module for link in assignment.modules]
-    wanted = {module.id for module in modules}
-    questions: dict[str, list[Question]] = {module_id: [] for module_id in wanted}
-    for question in served_questions():
-        if question.module_id in wanted:
-            questions[question.module_id].append(question)
-    answers: dict[str, list[Answer]] = {module_id: [] for module_id in wanted}
-    for answer in _answers(assignment):
+def assignment_states(assignment) -> list[ModuleState]:
+    """Every assigned module's state, in the nurse's order. The answers of all the modules are read
+    together, not module by module: the topics page, the results page and the end of a topic ("Next
+    topic", "2 of 7 topics done") each need all of them."""
+    ref = AssignmentRef.of(assignment)
+    answers: dict[str, list[AnswerView]] = {module_id: [] for module_id in ref.module_ids}
+    for answer in _answers(ref.id):
         answers.setdefault(answer.module_id, []).append(answer)
-    return [_state(module, questions[module.id], answers[module.id]) for module in modules]
+    bank = snapshot.current()
+    return [ModuleState(bank.modules[module_id], bank.served_in(module_id), answers[module_id])
+            for module_id in ref.module_ids]
 
 
 def suggested_order(states: list[ModuleState]) -> list[ModuleState]:
@@ -139,13 +188,19 @@ def next_topic(states: list[ModuleState], after: str | None = None) -> ModuleSta
 
 
 def submit_answer(
-    assignment: Assignment, module: Module, step: int, question_id: str, version_id: int,
-    selected: list[int],
-) -> tuple[Answer, bool]:
+    assignment, module, step: int, question_id: str, version_id: int, selected: list[int],
+    state: ModuleState | None = None,
+) -> tuple[AnswerView, bool]:
     """Store the answer for `step` and return it with True; if that step already has an answer (double
     click, replayed post, concurrent request) return the stored one with False. Raise StaleAnswer when
-    the form is not for the current card, QuestionChanged when the card showed an older version."""
-    state = module_state(assignment, module)
+    the form is not for the current card, QuestionChanged when the card showed an older version.
+
+    `state` is the module's state the caller has just read in this request (read here otherwise).
+    The answer is one INSERT and one commit; nothing is read back afterwards (`answered` gives the
+    module's state with it)."""
+    ref = AssignmentRef.of(assignment)
+    if state is None:
+        state = module_state(ref, module)
     if step < state.next_step:
         existing = state.answers[step]
         if existing.question_id != question_id:
@@ -158,31 +213,48 @@ def submit_answer(
     if version.id != version_id:
         raise QuestionChanged()
     correct = grade(version.type, [c["correct"] for c in version.choices], selected)
-    answer = Answer(
-        assignment_id=assignment.id, module_id=module.id, step=step, question_id=question.id,
-        question_version_id=version.id, selected=sorted(selected), correct=correct,
+    row = Answer(
+        assignment_id=ref.id, module_id=module.id, step=step, question_id=question.id,
+        question_version_id=version.id, selected=sorted(selected), correct=correct, created_at=utcnow(),
     )
-    db.session.add(answer)
+    db.session.add(row)
     try:
+        db.session.flush()
+        answer = AnswerView(row.id, module.id, step, question.id, version.id, row.selected, correct,
+                            row.created_at, None, version)
+        # Work that must follow every stored answer belongs here, in the answer's own transaction
+        # (one commit): `state` is the module before this answer, `answered(state, answer)` after it.
         db.session.commit()
     except IntegrityError:
         # Another request stored this step first; the first answer stands.
         db.session.rollback()
-        existing = db.session.execute(
-            db.select(Answer).filter_by(assignment_id=assignment.id, module_id=module.id, step=step)
-        ).scalar_one()
-        return existing, False
+        return next(a for a in _answers(ref.id, module.id) if a.step == step), False
     return answer, True
 
 
-def acknowledge(assignment: Assignment, module: Module, answer_id: int) -> None:
-    """Mark the feedback for `answer_id` as read. Repeating it, or naming an older answer, is harmless."""
-    answer = db.session.execute(
-        db.select(Answer).filter_by(id=answer_id, assignment_id=assignment.id, module_id=module.id)
-    ).scalar_one_or_none()
-    if answer is not None and answer.acknowledged_at is None:
-        answer.acknowledged_at = utcnow()
-        db.session.commit()
+def answered(state: ModuleState, answer: AnswerView) -> ModuleState:
+    """The module's state with `answer` just stored as its next step."""
+    return state.with_answers([*state.answers, answer])
+
+
+def acknowledge(assignment, module, answer_id: int, state: ModuleState | None = None) -> ModuleState:
+    """Mark the feedback for `answer_id` as read, and return the module's state after it. Repeating
+    it, or naming an older answer or another patient's, changes nothing."""
+    if state is None:
+        state = module_state(assignment, module)
+    index = next((i for i, a in enumerate(state.answers) if a.id == answer_id), None)
+    if index is None or state.answers[index].acknowledged_at is not None:
+        return state
+    now = utcnow()
+    db.session.execute(
+        db.update(Answer.__table__)
+        .where(_ANSWER.id == answer_id, _ANSWER.acknowledged_at.is_(None))
+        .values(acknowledged_at=now)
+    )
+    db.session.commit()
+    answers = list(state.answers)
+    answers[index] = replace(answers[index], acknowledged_at=now)
+    return state.with_answers(answers)
 
 
 def bank_meta() -> BankMeta | None:

@@ -86,3 +86,17 @@ def test_a_table_rebuild_keeps_the_rows_that_point_at_it(tmp_path):
         assert sqlite_settings_of(db.engine)["foreign_keys"] == 1
         db.session.remove()
         db.engine.dispose()
+
+
+
+def test_synchronous_normal_is_a_setting_and_needs_wal(tmp_path):
+    from quiz.config import ConfigError
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'fast.sqlite3'}", SQLITE_SYNCHRONOUS="NORMAL")
+    with app.app_context():
+        assert sqlite_settings_of(db.engine)["synchronous"] == 1
+        db.engine.dispose()
+    with pytest.raises(ConfigError, match="needs SQLITE_JOURNAL_MODE=WAL"):
+        make_app(SQLITE_SYNCHRONOUS="NORMAL", SQLITE_JOURNAL_MODE="DELETE")
+    with pytest.raises(ConfigError, match="FULL or NORMAL"):
+        make_app(SQLITE_SYNCHRONOUS="OFF")
