@@ -4,9 +4,9 @@ balancer would.
 
 One server for the module: production configuration, `RATELIMIT_STORAGE_URI=redis://.../7` (its own
 Redis database, emptied first), `PROXY_HOPS=1` so that each test can play a different client address
-through `X-Forwarded-For` (as the reverse proxy would send it), and an access log that names the
-worker (pid) of every request, so the tests can show their requests really were spread over
-several workers rather than hope so.
+through `X-Forwarded-For` (as the reverse proxy would send it), at most 2 connections per worker at a
+time, and an access log that names the worker (pid) of every request, so the tests can show their
+requests really were spread over several workers rather than hope so.
 """
 from __future__ import annotations
 
@@ -19,12 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from quiz.extensions import db
 from tests.deploy.conftest import missing
 from tests.deploy.http import Browser, form_posting_to, forms
+from tests.web.staff import add_staff, add_unit
 
 REDIS_URL = os.environ.get("TEST_REDIS_SHARED_URL", "redis://127.0.0.1:6379/7")
 WORKERS = 3
-DEVICE_LIMIT, ADDRESS_LIMIT = 5, 30
+DEVICE_LIMIT, ADDRESS_LIMIT, ACCOUNT_LIMIT = 5, 30, 4
 PASSWORD = "ward round password 7"
 _probe = itertools.count()
 _address = itertools.count(1)
@@ -49,14 +51,17 @@ def server(deploy):
         "PROXY_HOPS": "1",
         "CODE_ATTEMPTS_PER_DEVICE": f"{DEVICE_LIMIT} per hour",
         "CODE_ATTEMPTS_PER_ADDRESS": f"{ADDRESS_LIMIT} per hour",
-        "GUNICORN_CMD_ARGS": "--access-logformat 'worker=%(p)s \"%(r)s\" %(s)s'",
+        "SIGN_IN_ATTEMPTS_PER_ACCOUNT": f"{ACCOUNT_LIMIT} per hour",
+        # Each worker holds at most 2 connections at a time, so a burst of simultaneous requests cannot
+        # all be taken by one worker (which the kernel allows): the bursts below reach several workers.
+        "GUNICORN_CMD_ARGS": "--worker-connections 2 --access-logformat 'worker=%(p)s \"%(r)s\" %(s)s'",
     }
     with deploy.server("sqlite", workers=WORKERS, threads=4, env=env, name="shared-state") as server:
-        staff_env = {**server.env, "STAFF_PASSWORD": PASSWORD}
-        server.deployment.flask(staff_env, "units", "create", "Ward 7")
-        for username, role in (("nina", "nurse"), ("noor", "nurse"), ("ada", "admin")):
-            server.deployment.flask(staff_env, "users", "create", "--role", role, "--username", username,
-                                    "--unit", "Ward 7")
+        with server.app.app_context():  # production password hashing, straight into its database
+            ward = add_unit("Ward 7")
+            for username, role in (("nina", "nurse"), ("noor", "nurse"), ("ada", "admin")):
+                add_staff(username, role, [ward], password=PASSWORD)
+            db.session.commit()
         yield server
 
 
@@ -108,7 +113,7 @@ def test_the_address_limit_is_exact_across_workers(server):
         for d, f in zip(devices, fields)
     ])
     statuses = sorted(r.status for r in replies)
-    assert statuses == [422] * ADDRESS_LIMIT + [429] * ADDRESS_LIMIT, statuses
+    assert statuses == [422] * ADDRESS_LIMIT + [429] * ADDRESS_LIMIT, (statuses, server.log()[-2000:])
     assert len(workers_of(server, marker)) >= 2, "the burst was not spread over several workers"
 
 
@@ -125,12 +130,29 @@ def test_one_tablets_typos_lock_only_that_tablet_across_workers(server):
         for _ in range(4 * DEVICE_LIMIT)
     ])
     statuses = sorted(r.status for r in replies)
-    assert statuses == [422] * DEVICE_LIMIT + [429] * 3 * DEVICE_LIMIT, statuses
+    assert statuses == [422] * DEVICE_LIMIT + [429] * 3 * DEVICE_LIMIT, (statuses, server.log()[-2000:])
     assert len(workers_of(server, marker)) >= 2, "the burst was not spread over several workers"
     assert typo_tablet.post("/", {**fields, "code": code}, headers=where).status == 429  # still locked
     other = start_form(other_tablet, where)
     assert other_tablet.post("/", {**other, "code": "ACDEF-HJKMN"}, headers=where).status == 422
     assert other_tablet.post("/", {**other, "code": code}, headers=where).status == 303
+
+
+def test_the_staff_sign_in_limit_is_exact_across_workers(server):
+    """Password guessing on one account from 12 browsers at once: exactly the account's limit are
+    checked (and refused as wrong); the rest are refused unchecked, whichever worker took them."""
+    where = address()
+    browsers = [Browser(server.url) for _ in range(3 * ACCOUNT_LIMIT)]
+    fields = [form_posting_to(b.get("/staff/sign-in", headers=where).text, "/staff/sign-in").fields for b in browsers]
+    marker = f"guess{next(_probe)}"
+    replies = all_at_once([
+        lambda b=b, f=f: b.post(f"/staff/sign-in?{marker}", {**f, "username": "ward-lead", "password": "not it at all"},
+                                headers=where)
+        for b, f in zip(browsers, fields)
+    ])
+    statuses = sorted(r.status for r in replies)
+    assert statuses == [422] * ACCOUNT_LIMIT + [429] * 2 * ACCOUNT_LIMIT, statuses
+    assert len(workers_of(server, marker)) >= 2, "the burst was not spread over several workers"
 
 
 # --- sessions ---------------------------------------------------------------------------------------
