@@ -17,7 +17,7 @@ class FormSeen:
     action: str  # path (and query) as written in the page
     method: str
     # name -> the values a browser could send: a text box its current value, a radio group or a select
-    # each option, a checkbox its value. Order kept (the first is what the page shows selected).
+    # each option, a checkbox its value, in the order the page lists them.
     fields: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, name: str, value: str) -> None:

@@ -4,11 +4,13 @@ unescaped.
 The routes come from `app.url_map` itself, and what to send them from the pages: each role's browser
 crawls its own links (GET only) and records every form it is shown, with its real CSRF token and field
 names, and the real arguments of every link. Hypothesis then sends, per example, one request to every
-(endpoint, method) for every role, each field kept, dropped, duplicated or replaced by something hostile
-(huge and negative numbers, Unicode digits, NUL, long strings, HTML/script, SQL-ish text, a file where
-text is expected, a JSON body), with and without `HX-Request`. A new route is picked up automatically;
-a POST route whose form no role is ever shown, or a URL converter the fuzzer does not know, fails the
-walk with a message saying so (show its form in `world`, or teach `url_argument` the converter).
+(endpoint, method) for every role: one field attacked (replaced, duplicated or dropped: huge and
+negative numbers, Unicode digits, NUL, long strings, HTML/script, SQL-ish text), the others mostly as
+the page has them so the attack gets past the rest of the validation; sometimes a file where text is
+expected or a JSON body; with and without `HX-Request`; URL arguments real or hostile. A new route is
+picked up automatically; a POST route whose form no role is ever shown, or a URL converter the fuzzer
+does not know, fails the walk with a message saying so (show the form in `_prepare`'s data, or teach
+`url_argument` the converter).
 
 Every example starts from the same database (a copy of a prepared one: SQLite file copy, or on
 PostgreSQL the saved rows put back) and the same signed-in cookies, so a fuzzed "sign out", "revoke"
@@ -30,7 +32,7 @@ from hypothesis import strategies as st
 from sqlalchemy import insert, text
 from werkzeug.datastructures import MultiDict
 
-from quiz.assignments import create_assignment, format_code
+from quiz.assignments import create_assignment
 from quiz.bank import sync_bank
 from quiz.extensions import db
 from quiz.models import Unit, utcnow
@@ -139,6 +141,7 @@ def _signed_in(app, role: str, ward, answer: bool):
 
 
 def _cookies(client) -> dict[str, str]:
+    # Every cookie the browser holds (the session's and the text size's), whatever their names.
     return {cookie.key: cookie.value for cookie in client._cookies.values()}
 
 
@@ -271,7 +274,7 @@ def request_for(draw, role: str, route, token: str):
         return path, {"headers": headers}, sent
     if not route.forms:
         pytest.fail(f"no role's pages show a form posting to {route.method} {route.rule} ({route.endpoint}): "
-                    "the fuzzer cannot build its fields; show it in tests/web/test_fuzz.py's world")
+                    "the fuzzer cannot build its fields; show it in tests/web/test_fuzz.py's _prepare")
     # The role's own form if it is shown one; otherwise another role's, carrying this role's own token
     # (a patient posting the nurse's forms must meet the access check, not only the CSRF check).
     form = draw(st.sampled_from(route.forms.get(role) or [f for forms in route.forms.values() for f in forms]))
