@@ -172,6 +172,9 @@ def learn(routes, method: str, matched, seen_by: tuple[str, FormSeen] | None = N
         return
     if args and args not in route.seen_args:
         route.seen_args.append(args)
+    if seen_by is not None and method == "GET":  # a search or filter form: its fields are query parameters
+        fields = seen_by[1].fields
+        query = [*query, *((name, value) for name, values in fields.items() for value in values or [""])]
     for name, value in query:
         route.query_names.add(name)
         route.query_values.setdefault(name, [])

@@ -50,7 +50,7 @@ START_PAGES = {
 }
 # Examples per role; each is one request to every route. PostgreSQL (the Makefile's second pass over
 # tests/web) puts the snapshot back row by row, which is slower: fewer examples there.
-EXAMPLES = 5 if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql") else 10
+EXAMPLES = 4 if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql") else 8
 
 # --- hostile values -------------------------------------------------------------------------------
 
