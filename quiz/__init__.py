@@ -4,12 +4,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from flask_wtf.csrf import CSRFError
 from jinja2 import StrictUndefined
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from . import assets, database
 from .bank import placeholders
@@ -29,6 +30,15 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+class DatabaseId(IntegerConverter):
+    """`<int:id>` in a URL: 0 to 2**31 - 1, the range of an INTEGER column on PostgreSQL. A larger
+    number cannot name a row; without this bound it reached the database and failed there (an
+    overflow on SQLite, "integer out of range" on PostgreSQL): a 500 instead of a 404."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002 (werkzeug's names)
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -43,6 +53,8 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["TESTING"]:
         app.jinja_env.undefined = StrictUndefined
     _fill_placeholders_in_templates(app)
+    # Before any route is added: `<int:...>` in every blueprint, present and future, is a database id.
+    app.url_map.converters["int"] = DatabaseId
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
@@ -68,6 +80,19 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(site_bp)
     cli.init_app(app)
     _register_error_pages(app)
+
+    @app.before_request
+    def refuse_unreadable_input():
+        # No form here takes a file: Flask-WTF would hand an uploaded file to a text field as if it
+        # were text (a 500 in the field's validators). No text here has a NUL character in it, and
+        # PostgreSQL refuses one in any string it is given, stored or compared (a 500 again, on
+        # PostgreSQL only). Both stop here, for every route present and future, with a clear 400.
+        if request.method == "POST" and request.files:
+            abort(400)
+        if "\x00" in request.path or any("\x00" in key or "\x00" in value
+                                          for data in (request.args, request.form)
+                                          for key, value in data.items(multi=True)):
+            abort(400)
 
     @app.after_request
     def security_headers(response):
@@ -127,6 +152,11 @@ def _register_error_pages(app: Flask) -> None:
             "This page was open for a long time, so we could not save that step. Nothing you "
             "answered before is lost. Go back to the start and enter your code to carry on.",
         )
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return page(400, "We could not read that", "This page sent something the quiz cannot read, so "
+                    "nothing was saved. Go back to the start page to carry on.")
 
     @app.errorhandler(404)
     def not_found(error):

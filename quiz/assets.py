@@ -67,7 +67,7 @@ class StaticFiles:
             return None
         try:
             stat = os.stat(path)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a NUL in the name (`/static/%00`)
             return None
         if not os.path.isfile(path):
             return None

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectChoice, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..question_types import QUESTION_TYPES
 
@@ -19,12 +19,17 @@ class StartForm(FlaskForm):
     )
 
 
+# Steps and ids are INTEGER columns: a number outside them is refused here, before it reaches a query
+# (where it failed: an index error for a negative step, an overflow for an id above 2**31 - 1).
+IN_COLUMN = NumberRange(min=0, max=2**31 - 1)
+
+
 class AnswerFormBase(FlaskForm):
-    step = IntegerField(validators=[InputRequired()])
+    step = IntegerField(validators=[InputRequired(), IN_COLUMN])
     question_id = HiddenField(validators=[DataRequired()])
     # The exact version on the card: choices are posted by position, so they only mean something
     # against the words the patient saw.
-    version_id = IntegerField(validators=[InputRequired()])
+    version_id = IntegerField(validators=[InputRequired(), IN_COLUMN])
 
     def selected(self) -> list[int]:
         data = self.choice.data
@@ -53,7 +58,7 @@ def _answer_form_class(question_type: str, texts: tuple[str, ...]) -> type[Answe
 
 
 class NextForm(FlaskForm):
-    answer_id = IntegerField(validators=[InputRequired()])
+    answer_id = IntegerField(validators=[InputRequired(), IN_COLUMN])
 
 
 class LeaveForm(FlaskForm):

@@ -188,7 +188,8 @@ def _passage(raw: str, name: str) -> tuple[int, int] | None:
     """The passage named in the link, if a question really quotes it: the page says "the part the quiz
     quotes", so it must not highlight whatever a crafted link asks for."""
     start_text, _, end_text = raw.partition("-")
-    if start_text.isdigit() and end_text.isdigit():
+    # ASCII digits only: str.isdigit() accepts '²', which int() refuses (a 500 on `passage=²-1`).
+    if all(t.isascii() and t.isdigit() for t in (start_text, end_text)):
         span = (int(start_text), int(end_text))
         if span in cited_spans(name):
             return span

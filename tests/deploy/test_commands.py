@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -28,17 +30,37 @@ def readme_commands() -> str:
     return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
 
 
-def test_the_readme_commands_work_as_printed(tmp_path):
-    """The block under "Commands", run line by line in a shell from the project folder (only the
-    database is redirected, so a developer's own instance/ is left alone)."""
+def fresh_clone(folder: Path) -> Path:
+    """What a clone of this checkout would hold: the tracked files and the new ones not ignored (so
+    nothing git-ignored, no instance/, no .env, no static/vendor), as they are in the working tree,
+    with this checkout's virtual environment linked in (as `make setup` would have made one)."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=PROJECT_ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = PROJECT_ROOT / name
+        if source.is_file():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, folder / name)
+    (folder / ".venv").symlink_to(PROJECT_ROOT / ".venv")
+    return folder
+
+
+def test_the_readme_commands_work_as_printed_on_a_fresh_clone(tmp_path):
+    """The block under "Commands", run line by line in a shell from a fresh copy of the project (only
+    the database is redirected, so nothing is written into a developer's own instance/)."""
+    if not (PROJECT_ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
     script = readme_commands()
     assert "flask --app wsgi db upgrade" in script and "QUIZ_ENV=development" in script
+    clone = fresh_clone(tmp_path / "clone")
     env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'readme.sqlite3'}", PORT="5000")
-    result = run(["bash", "-euo", "pipefail", "-c", script], env)
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=clone, env=env,
+                            capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, f"{script}\n{result.stdout}\n{result.stderr}"
     assert "Question bank OK" in result.stdout
     assert re.search(r"access code: \w{5}-\w{5}\b", result.stdout)
     assert "Created the demo assignment." in result.stdout
+    assert not (clone / "instance").exists() or not any((clone / "instance").iterdir())
 
 
 SECRET = "x" * 32
