@@ -5,8 +5,8 @@ requires it and writes the audit event into the same transaction; the caller com
 The rule that needs care is "the last active admin cannot be disabled or demoted". Two admins demoting
 each other at the same moment must not both succeed, so the check locks the active admins' rows
 (`SELECT ... FOR UPDATE` on PostgreSQL): the second transaction waits for the first to commit, then
-re-reads the rows and sees one admin left. SQLite has one writer at a time: a transaction that read
-before another one wrote cannot write afterwards (it gets "database is locked" and changes nothing).
+re-reads the rows and sees one admin left. SQLite has one writer at a time: the check takes the write
+lock before it reads (see `_keep_an_admin`), with the same effect. A test runs both on both databases.
 """
 from __future__ import annotations
 
@@ -95,6 +95,11 @@ def _keep_an_admin(user: StaffUser, change: str) -> None:
     if not (user.role == "admin" and user.active):
         return
     with db.session.no_autoflush:
+        if db.session.get_bind().dialect.name == "sqlite":
+            # SQLite ignores FOR UPDATE and its driver starts a transaction only at the first write, so
+            # a read alone would see the state before another admin's change commits. Writing first
+            # takes the database's one write lock: the read below then waits for that change.
+            db.session.execute(db.update(StaffUser).where(StaffUser.id == user.id).values(role=StaffUser.role))
         admins = db.session.execute(
             db.select(StaffUser.id).where(StaffUser.role == "admin", StaffUser.active.is_(True))
             .with_for_update()
