@@ -307,7 +307,7 @@ def audit_list():
         events, has_older = found[:AUDIT_PAGE_SIZE], len(found) > AUDIT_PAGE_SIZE
     args = _query_args(form)
     return render_page_or_block(
-        "admin/audit.html", block="results", status=200 if filters is not None else 422, form=form,
+        "admin/audit.html", block="audit", status=200 if filters is not None else 422, form=form,
         events=events, page=page, has_older=has_older, args=args, actions=audit.ACTIONS,
         newer_url=url_for("admin.audit_list", **args, page=page - 1) if page > 1 else None,
         older_url=url_for("admin.audit_list", **args, page=page + 1) if has_older else None,

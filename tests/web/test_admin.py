@@ -292,11 +292,12 @@ def test_bad_filters_are_422_with_the_message_next_to_the_field(admin, query, fi
     assert admin.get(f"/admin/audit.csv?{query}").status_code == 422
 
 
-def test_htmx_gets_only_the_results(admin, app):
+def test_htmx_gets_only_the_filters_and_results(admin, app):
     add_events(app, 2)
     response = admin.get("/admin/audit?user=mallory", headers={"HX-Request": "true"})
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
-    assert response.text.lstrip().startswith('<section id="audit-results"') and "<html" not in response.text
+    assert response.text.lstrip().startswith('<div id="audit-area">') and "<html" not in response.text
+    assert 'id="audit-results"' in response.text and '<nav class="admin-nav"' not in response.text
 
 
 def test_the_csv_export_has_the_filtered_rows_with_formulas_neutralised(app, admin):
