@@ -18,11 +18,11 @@ from flask import Blueprint, Response, abort, current_app, flash, g, redirect, r
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from .. import audit, bank_status, staff_accounts
-from ..auth.routes import idle_message
+from .. import audit, bank_status, sessions, staff_accounts
+from ..auth.routes import to_sign_in
 from ..csvexport import csv_response
 from ..extensions import db
-from ..htmx import is_htmx, redirect_after, render_page_or_block
+from ..htmx import render_page_or_block
 from ..models import StaffUser, Unit, staff_unit
 from ..staff_accounts import StaffRuleError
 from .forms import AuditFilterForm, ConfirmForm, StaffCreateForm, StaffEditForm, UnitForm
@@ -39,12 +39,7 @@ SHOWN_ONCE = "admin_password_shown_once"
 def require_admin():
     """The one access check of this blueprint (see the module docstring)."""
     if not current_user.is_authenticated:
-        if getattr(session, "lapsed_kind", None) == "staff":
-            flash(idle_message(), "info")
-        else:
-            flash("Please sign in as an administrator to see the admin pages.", "info")
-        next_url = request.full_path.rstrip("?") if request.method == "GET" and not is_htmx() else None
-        return redirect_after(url_for("auth.sign_in", next=next_url))
+        return to_sign_in("Please sign in as an administrator to see the admin pages.")
     if not current_user.is_admin:
         abort(403)
     args = request.view_args or {}
@@ -79,9 +74,24 @@ def admin_nav():
     return {"reports_url": reports_url()}
 
 
-def _field_error(form, error: StaffRuleError, fallback: str) -> None:
-    field = getattr(form, error.field or fallback, None) or getattr(form, fallback)
-    field.errors = [*field.errors, str(error)]
+DONE = 303
+
+
+def _submit(form, fallback_field: str, change):
+    """Validate `form`, then run `change()` (a call into `quiz.staff_accounts`) and commit. Returns
+    (result, status): status 303 when it was done; else 200 (a GET) or 422, with a refused rule's
+    message next to its field (or `fallback_field`) and nothing changed."""
+    if not form.validate_on_submit():
+        return None, 422 if request.method == "POST" else 200
+    try:
+        result = change()
+    except StaffRuleError as error:
+        db.session.rollback()
+        field = getattr(form, error.field or fallback_field, None) or getattr(form, fallback_field)
+        field.errors = [*field.errors, str(error)]
+        return None, 422
+    db.session.commit()
+    return result, DONE
 
 
 @bp.get("/")
@@ -115,22 +125,12 @@ def staff_create():
     form.units.choices = [SelectChoice(u.id, u.name) for u in units]
     if request.method == "GET":
         form.role.data = "nurse"
-    status = 200
-    if form.validate_on_submit():
-        password = staff_accounts.generate_password()
-        try:
-            user = staff_accounts.create_user(form.username.data, form.role.data, _units_from(form.units.data, units),
-                                              password, form.display_name.data)
-        except StaffRuleError as error:
-            db.session.rollback()
-            _field_error(form, error, "username")
-            status = 422
-        else:
-            db.session.commit()
-            session[SHOWN_ONCE] = {"user_id": user.id, "password": password, "why": "created"}
-            return redirect(url_for("admin.password_show", user_id=user.id), code=303)
-    elif request.method == "POST":
-        status = 422
+    password = staff_accounts.generate_password()
+    user, status = _submit(form, "username", lambda: staff_accounts.create_user(
+        form.username.data, form.role.data, _units_from(form.units.data, units), password, form.display_name.data))
+    if status == DONE:
+        session[SHOWN_ONCE] = {"user_id": user.id, "password": password, "why": "created"}
+        return redirect(url_for("admin.password_show", user_id=user.id), code=303)
     return render_page_or_block("admin/staff_new.html", block="content", status=status, form=form, units=units)
 
 
@@ -142,73 +142,69 @@ def staff_show(user_id: int):
     form.units.choices = [SelectChoice(u.id, u.name) for u in units]
     if request.method == "GET":
         form.units.data = [u.id for u in g.staff.units]
-    status = 200
-    if form.validate_on_submit():
-        try:
-            changes = staff_accounts.update_user(g.staff, role=form.role.data, units=_units_from(form.units.data, units),
-                                                 display_name=form.display_name.data or g.staff.username)
-        except StaffRuleError as error:
-            db.session.rollback()
-            _field_error(form, error, "role")
-            status = 422
-        else:
+    changes, status = _submit(form, "role", lambda: staff_accounts.update_user(
+        g.staff, role=form.role.data, units=_units_from(form.units.data, units),
+        display_name=form.display_name.data or g.staff.username))
+    if status == DONE:
+        if g.staff.id == current_user.id and "role" in changes:
+            # An admin who made themselves a nurse has just ended their own session; this browser's
+            # cookie goes too, so the message below reaches the sign-in page.
+            sessions.end()
             db.session.commit()
-            if g.staff.id == current_user.id and "role" in changes:
-                # An admin who made themselves a nurse has just ended their own session.
-                flash("You are no longer an administrator. Please sign in again.", "info")
-                return redirect(url_for("auth.sign_in"), code=303)
-            flash(f"Saved the changes to {g.staff.username}." if changes else "Nothing changed.", "success")
-            return redirect(url_for("admin.staff_show", user_id=user_id), code=303)
-    elif request.method == "POST":
-        status = 422
+            flash("You are no longer an administrator. Please sign in again.", "info")
+            return redirect(url_for("auth.sign_in"), code=303)
+        flash(f"Saved the changes to {g.staff.username}." if changes else "Nothing changed.", "success")
+        return redirect(url_for("admin.staff_show", user_id=user_id), code=303)
     return render_page_or_block("admin/staff_show.html", block="content", status=status, form=form, units=units,
                                 person=g.staff, confirm_form=ConfirmForm())
 
 
-@bp.route("/staff/<int:user_id>/disable", methods=["GET", "POST"])
-def staff_disable(user_id: int):
+def _confirmed(action: str, change, done) -> Response:
+    """The confirmation page of `action` (disable, enable, reset) on GET; on a valid POST, run
+    `change()` (a call into `quiz.staff_accounts`), commit and answer `done(result)` (a 303). A refused
+    rule is shown on the page with 422 and nothing changed."""
     form = ConfirmForm()
     error = None
     if form.validate_on_submit():
         try:
-            ended = staff_accounts.set_active(g.staff, False, actor=current_user)
+            result = change()
         except StaffRuleError as refused:
             db.session.rollback()
             error = str(refused)
         else:
             db.session.commit()
-            flash(f"Disabled {g.staff.username}; {ended} open session(s) ended. The account can no longer sign in.",
-                  "success")
-            return redirect(url_for("admin.staff_show", user_id=user_id), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_page_or_block("admin/confirm.html", block="content", status=status, form=form, person=g.staff,
-                                action="disable", error=error)
+            return done(result)
+    return render_page_or_block("admin/confirm.html", block="content", status=422 if request.method == "POST" else 200,
+                                form=form, person=g.staff, action=action, error=error)
+
+
+def _back_to_account(message: str) -> Response:
+    flash(message, "success")
+    return redirect(url_for("admin.staff_show", user_id=g.staff.id), code=303)
+
+
+@bp.route("/staff/<int:user_id>/disable", methods=["GET", "POST"])
+def staff_disable(user_id: int):
+    return _confirmed("disable", lambda: staff_accounts.set_active(g.staff, False, actor=current_user),
+                      lambda ended: _back_to_account(f"Disabled {g.staff.username}; {ended} open session(s) ended. "
+                                                     "The account can no longer sign in."))
 
 
 @bp.post("/staff/<int:user_id>/enable")
 def staff_enable(user_id: int):
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        staff_accounts.set_active(g.staff, True)
-        db.session.commit()
-        flash(f"Enabled {g.staff.username}: the account can sign in again.", "success")
-        return redirect(url_for("admin.staff_show", user_id=user_id), code=303)
-    return render_page_or_block("admin/confirm.html", block="content", status=422, form=form, person=g.staff,
-                                action="enable", error=None)
+    return _confirmed("enable", lambda: staff_accounts.set_active(g.staff, True),
+                      lambda _: _back_to_account(f"Enabled {g.staff.username}: the account can sign in again."))
 
 
 @bp.route("/staff/<int:user_id>/reset-password", methods=["GET", "POST"])
 def password_reset(user_id: int):
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        password = staff_accounts.generate_password()
-        staff_accounts.reset_password(g.staff, password)
-        db.session.commit()
+    password = staff_accounts.generate_password()
+
+    def show_it(_):
         session[SHOWN_ONCE] = {"user_id": g.staff.id, "password": password, "why": "reset"}
         return redirect(url_for("admin.password_show", user_id=user_id), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_page_or_block("admin/confirm.html", block="content", status=status, form=form, person=g.staff,
-                                action="reset", error=None)
+
+    return _confirmed("reset", lambda: staff_accounts.reset_password(g.staff, password), show_it)
 
 
 @bp.get("/staff/<int:user_id>/password")
@@ -233,40 +229,20 @@ def _unit_rows():
 @bp.route("/units", methods=["GET", "POST"])
 def unit_list():
     form = UnitForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            unit = staff_accounts.create_unit(form.name.data)
-        except StaffRuleError as error:
-            db.session.rollback()
-            _field_error(form, error, "name")
-            status = 422
-        else:
-            db.session.commit()
-            flash(f"Created the unit {unit.name}.", "success")
-            return redirect(url_for("admin.unit_list"), code=303)
-    elif request.method == "POST":
-        status = 422
+    unit, status = _submit(form, "name", lambda: staff_accounts.create_unit(form.name.data))
+    if status == DONE:
+        flash(f"Created the unit {unit.name}.", "success")
+        return redirect(url_for("admin.unit_list"), code=303)
     return render_page_or_block("admin/units.html", block="content", status=status, form=form, rows=_unit_rows())
 
 
 @bp.route("/units/<int:unit_id>/rename", methods=["GET", "POST"])
 def unit_rename(unit_id: int):
     form = UnitForm(obj=None if request.method == "POST" else g.unit)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            changed = staff_accounts.rename_unit(g.unit, form.name.data)
-        except StaffRuleError as error:
-            db.session.rollback()
-            _field_error(form, error, "name")
-            status = 422
-        else:
-            db.session.commit()
-            flash(f"Renamed the unit to {g.unit.name}." if changed else "The name is unchanged.", "success")
-            return redirect(url_for("admin.unit_list"), code=303)
-    elif request.method == "POST":
-        status = 422
+    changed, status = _submit(form, "name", lambda: staff_accounts.rename_unit(g.unit, form.name.data))
+    if status == DONE:
+        flash(f"Renamed the unit to {g.unit.name}." if changed else "The name is unchanged.", "success")
+        return redirect(url_for("admin.unit_list"), code=303)
     return render_page_or_block("admin/unit_rename.html", block="content", status=status, form=form, unit=g.unit)
 
 

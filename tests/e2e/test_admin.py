@@ -13,17 +13,11 @@ from quiz.bank import load_bank
 from quiz.extensions import db
 from quiz.models import StaffUser, Unit
 from quiz.passwords import hash_password
+from tests.e2e.test_nurse import screen  # noqa: F401  (the phone, tablet and desktop pages fixture)
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "e2e admin password"
-VIEWPORTS = {
-    "desktop": {"viewport": {"width": 1280, "height": 800}},
-    "tablet": {"viewport": {"width": 820, "height": 1180}, "is_mobile": True, "has_touch": True},
-    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
-}
-
-
 @pytest.fixture(scope="session")
 def admin_name(live_server) -> str:
     """An admin, a unit with a long name, audit entries (one with a long detail) and a recorded check."""
@@ -47,13 +41,6 @@ def sign_in(page: Page, username: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1, name="Admin")).to_be_visible()
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def screen(request, new_context):
-    context = new_context(**VIEWPORTS[request.param])
-    context.set_default_timeout(10_000)
-    return request.param, context.new_page()
 
 
 def test_axe_every_admin_page(screen, admin_name, axe_check):

@@ -170,6 +170,7 @@ def test_an_admin_who_steps_down_is_signed_out(app, admin, ward):
     ada = user_id(app, ward.admin)
     response = post(admin, f"/admin/staff/{ada}", {"display_name": "Ada", "role": "nurse"})
     assert response.status_code == 303 and response.headers["Location"] == "/staff/sign-in"
+    assert "You are no longer an administrator" in admin.get("/staff/sign-in").text
     assert admin.get("/admin/").status_code == 303  # the session ended with the role change
 
 
