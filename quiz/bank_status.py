@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import inspect
 
@@ -83,6 +84,10 @@ def check_row(command: str, folder: str, bank: Bank | None = None, problems=(), 
 
 def record_check(command: str, folder: str, bank: Bank | None = None, problems=(), warnings=()) -> str | None:
     """Store a run's result in its own transaction. Returns why it was not stored, or None."""
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not Path(url.database).exists():
+        return "the database does not exist yet (run flask --app wsgi db upgrade)"  # and do not create it
     try:
         if not inspect(db.engine).has_table(BankCheck.__tablename__):
             return "the database has no bank_check table yet (run flask --app wsgi db upgrade)"

@@ -173,10 +173,15 @@ def test_questions_check_and_load_record_their_result_for_the_admin_pages(ctx, r
     assert check.command == "load" and not check.ok and check.problems and check.fingerprint is None
 
 
-def test_questions_check_works_where_the_database_has_no_tables(tmp_path):
+def test_questions_check_works_where_the_database_is_not_set_up(tmp_path):
     from tests.conftest import make_app
 
-    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    database = tmp_path / "empty.sqlite3"
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}")
     result = app.test_cli_runner().invoke(args=["questions", "check", "--no-table"])
     assert result.exit_code == 0, result.output
-    assert "Question bank OK" in result.output and "not recorded for the admin pages" in result.output
+    assert "Question bank OK" in result.output and "does not exist yet" in result.output
+    assert not database.exists()  # checking files creates no database
+    database.touch()
+    result = app.test_cli_runner().invoke(args=["questions", "check", "--no-table"])
+    assert result.exit_code == 0 and "no bank_check table yet" in result.output
