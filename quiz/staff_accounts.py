@@ -136,16 +136,16 @@ def update_user(user: StaffUser, *, role: str, units: list[Unit], display_name: 
         _keep_an_admin(user, "demoted")
     changes: dict = {}
     if role != user.role:
-        changes["role"] = [user.role, role]
+        changes["role"] = {"from": user.role, "to": role}
     before, after = sorted(u.name for u in user.units), sorted(u.name for u in units)
     if before != after:
-        changes["units"] = [before, after]
+        changes["units"] = {"from": before, "to": after}
     if display_name is not None:
         display_name = " ".join(display_name.split())
         if not display_name or len(display_name) > DISPLAY_NAME_MAX:
             raise StaffRuleError(f"A name has 1 to {DISPLAY_NAME_MAX} characters.", "display_name")
         if display_name != user.display_name:
-            changes["display_name"] = [user.display_name, display_name]
+            changes["display_name"] = {"from": user.display_name, "to": display_name}
     if not changes:
         return changes
     user.role = role

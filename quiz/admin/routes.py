@@ -69,6 +69,18 @@ def reports_url() -> str | None:
     return None
 
 
+@bp.app_template_filter("audit_value")
+def audit_value(value) -> str:
+    """A value of an audit entry's detail as staff read it: lists joined, changes as "from → to"."""
+    if isinstance(value, dict) and set(value) == {"from", "to"}:
+        return f"{audit_value(value['from'])} → {audit_value(value['to'])}"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {audit_value(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(audit_value(v) for v in value) or "none"
+    return "" if value is None else str(value)
+
+
 @bp.context_processor
 def admin_nav():
     return {"reports_url": reports_url()}

@@ -52,7 +52,7 @@ def test_a_disabled_admin_does_not_count(ctx):
 def test_with_another_active_admin_either_may_go(ctx):
     ada, bob = add_staff("ada", "admin", []), add_staff("bob", "admin", [])
     changes = staff_accounts.update_user(ada, role="nurse", units=[])
-    assert changes["role"] == ["admin", "nurse"] and not ada.is_admin
+    assert changes["role"] == {"from": "admin", "to": "nurse"} and not ada.is_admin
     with pytest.raises(StaffRuleError):  # now bob is the last one
         staff_accounts.set_active(bob, False)
     staff_accounts.update_user(ada, role="admin", units=[])
@@ -94,8 +94,8 @@ def test_update_records_what_changed(ctx):
     nina = add_staff("nina", "nurse", [a])
     open_session(nina)
     changes = staff_accounts.update_user(nina, role="admin", units=[a, b], display_name="  Nina  R. ")
-    assert changes == {"role": ["nurse", "admin"], "units": [["Ward A"], ["Ward A", "Ward B"]],
-                       "display_name": ["Nina", "Nina R."], "sessions_ended": 1}
+    assert changes == {"role": {"from": "nurse", "to": "admin"}, "units": {"from": ["Ward A"], "to": ["Ward A", "Ward B"]},
+                       "display_name": {"from": "Nina", "to": "Nina R."}, "sessions_ended": 1}
     assert nina.display_name == "Nina R." and [u.name for u in nina.units] == ["Ward A", "Ward B"]
     event = db.session.execute(db.select(AuditEvent)).scalar_one()
     assert event.action == "staff.update" and event.detail["username"] == "nina"
