@@ -93,8 +93,8 @@ def test_axe_every_admin_page(screen, admin_name, axe_check):
 
     page.get_by_role("navigation", name="Admin").get_by_role("link", name="Question bank").click()
     expect(page.get_by_role("heading", level=2, name="Readability")).to_be_visible()
-    for summary in page.locator("details.readability-module:not([open]) summary").all():
-        summary.click()
+    page.locator("details.readability-module summary").first.click()  # a reader opens one ...
+    page.locator("details.readability-module").evaluate_all("all => all.forEach(d => d.open = true)")  # ... or all
     expect(page.locator("table.readability").first).to_be_visible()
     axe_check(page, f"{name} question bank, readability tables open")
 
