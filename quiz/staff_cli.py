@@ -65,6 +65,7 @@ def users():
 @click.option("--name", "display_name", help="Name shown on records (default: the username).")
 def users_create(username, role, unit_names, display_name):
     """Create a staff account. The password is read from a prompt (or STAFF_PASSWORD)."""
+    # Refuse what can be refused before asking for a password (create_user checks all of it again).
     username = _apply(staff_accounts.clean_username, username)
     if staff_accounts.find_user(username) is not None:
         raise click.ClickException(f"A staff account named {username!r} already exists.")
