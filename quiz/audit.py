@@ -119,13 +119,36 @@ def _filtered(query, filters: AuditFilter):
     return query
 
 
-def search(filters: AuditFilter, *, limit: int | None = None, offset: int = 0) -> list[tuple[AuditEvent, str | None, str | None]]:
-    """Matching events, newest first, each with its unit's name and its patient's label."""
-    query = _filtered(
+def _rows(filters: AuditFilter):
+    """The matching events with their unit's name and patient's label, newest first."""
+    return _filtered(
         db.select(AuditEvent, Unit.name, Patient.label)
         .outerjoin(Unit, Unit.id == AuditEvent.unit_id)
         .outerjoin(Patient, Patient.id == AuditEvent.patient_id), filters,
-    ).order_by(AuditEvent.id.desc()).offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
-    return [tuple(row) for row in db.session.execute(query)]
+    ).order_by(AuditEvent.id.desc())
+
+
+def search(filters: AuditFilter, *, limit: int, offset: int = 0) -> list[tuple[AuditEvent, str | None, str | None]]:
+    """One page of matching events, newest first, each with its unit's name and its patient's label."""
+    return [tuple(row) for row in db.session.execute(_rows(filters).offset(offset).limit(limit))]
+
+
+def count(filters: AuditFilter) -> int:
+    return db.session.execute(
+        db.select(db.func.count()).select_from(_filtered(db.select(AuditEvent.id), filters).subquery())
+    ).scalar_one()
+
+
+def iter_search(filters: AuditFilter, batch: int = 1000, before: int | None = None):
+    """Every matching event older than id `before` (all when None), newest first, read `batch` rows
+    at a time by id, so an export of the whole log holds one batch in memory and keeps no cursor open
+    between batches."""
+    while True:
+        query = _rows(filters)
+        if before is not None:
+            query = query.where(AuditEvent.id < before)
+        rows = [tuple(row) for row in db.session.execute(query.limit(batch))]
+        yield from rows
+        if len(rows) < batch:
+            return
+        before = rows[-1][0].id

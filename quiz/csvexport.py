@@ -13,10 +13,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 
-from flask import Response
+from flask import Response, current_app
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -39,21 +39,41 @@ def safe_cell(value) -> str | int | float:
     return text
 
 
-def csv_text(header: Sequence[str], rows: Iterable[Sequence]) -> str:
+def csv_chunks(header: Sequence[str], rows: Iterable[Sequence], rows_per_chunk: int = 500) -> Iterator[str]:
+    """The file as text, a few hundred lines at a time (`rows` is read lazily)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([safe_cell(name) for name in header])
-    for row in rows:
+    for count, row in enumerate(rows, start=1):
         writer.writerow([safe_cell(value) for value in row])
-    return out.getvalue()
+        if count % rows_per_chunk == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence]) -> str:
+    return "".join(csv_chunks(header, rows))
 
 
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> Response:
-    """A download: `text/csv`, a header row, then one line per row."""
+    """A download: `text/csv`, a header row, then one line per row. `rows` may be a generator that
+    reads the database as it goes: the body is written while it is read, so a large export never
+    sits in memory whole."""
     name = _SAFE_FILENAME.sub("-", filename).strip("-.") or "export"
     if not name.endswith(".csv"):
         name += ".csv"
-    response = Response(csv_text(header, rows).encode("utf-8"), mimetype="text/csv")
+    app = current_app._get_current_object()
+
+    def body() -> Iterator[bytes]:
+        # The request's context has ended by the time the server sends the body, so lazy rows get an
+        # application context (and database session) of their own, pushed only while they are read.
+        with app.app_context():
+            for chunk in csv_chunks(header, rows):
+                yield chunk.encode("utf-8")
+
+    response = Response(body(), mimetype="text/csv")
     response.charset = "utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"

@@ -30,6 +30,7 @@ from .forms import AuditFilterForm, ConfirmForm, StaffCreateForm, StaffEditForm,
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 AUDIT_PAGE_SIZE = 50
+AUDIT_EXPORT_BATCH = 1000  # rows read at a time while an export streams
 REPORTS_PATH = "/admin/reports/"
 # Where a generated password waits, in the server-side session, for the one page that shows it.
 SHOWN_ONCE = "admin_password_shown_once"
@@ -308,13 +309,15 @@ def audit_export():
     form, filters = _audit_filters()
     if filters is None:
         return audit_list()
-    found = audit.search(filters)
-    audit.record("audit.export", detail={"filters": _query_args(form), "rows": len(found)})
+    total = audit.count(filters)
+    export = audit.record("audit.export", detail={"filters": _query_args(form), "rows": total})
+    db.session.flush()
+    up_to = export.id  # the file holds the rows counted, not this export's own entry
     db.session.commit()
-    rows = [(event.id, event.at.isoformat(timespec="seconds"), event.action, audit.ACTIONS.get(event.action, ""),
+    rows = ((event.id, event.at.isoformat(timespec="seconds"), event.action, audit.ACTIONS.get(event.action, ""),
              event.actor_name, unit_name, event.patient_id, patient_label, event.assignment_id, event.address,
              json.dumps(event.detail or {}, ensure_ascii=False, sort_keys=True))
-            for event, unit_name, patient_label in found]
+            for event, unit_name, patient_label in audit.iter_search(filters, AUDIT_EXPORT_BATCH, before=up_to))
     stamp = datetime.now(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).strftime("%Y%m%d-%H%M")
     return csv_response(f"audit-log-{stamp}.csv",
                         ["id", "time (UTC)", "action", "what", "staff", "unit", "patient id", "patient",

@@ -3,6 +3,8 @@ at phone, tablet and desktop sizes, forms with errors included; the htmx audit f
 steps without JavaScript."""
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
@@ -126,3 +128,10 @@ def test_admin_steps_work_without_javascript(new_context, admin_name, live_serve
     page.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(r"action=unit\.create"))
     expect(page.locator("#audit-results tbody tr").first).to_contain_text("E2E no-JS ward")
+    # The export link, through the real server (the body streams after the request's context ended).
+    download = page.request.get(page.get_by_role("link", name="Download these entries (CSV)").get_attribute("href"))
+    assert download.status == 200 and download.headers["content-type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(download.text(), newline="")))
+    assert rows[0][:3] == ["id", "time (UTC)", "action"] and len(rows) >= 2
+    assert {row[2] for row in rows[1:]} == {"unit.create"}
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from datetime import timedelta
 
@@ -353,3 +354,17 @@ def test_bank_status_after_load_and_check(app, admin, runner, bank_dir):
     assert result.exit_code == 1
     page = admin.get("/admin/bank").text
     assert "<strong>failed</strong>" in page and "broken.yaml: is not valid YAML" in page
+
+
+def test_a_large_export_streams_in_batches_with_every_row_once(app, admin, monkeypatch):
+    monkeypatch.setattr("quiz.admin.routes.AUDIT_EXPORT_BATCH", 4)
+    add_events(app, 10)
+    response = admin.get("/admin/audit.csv")
+    assert response.is_streamed
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True), newline="")))
+    events = [row for row in rows if row["staff"] == "mallory"]
+    assert [json.loads(row["detail"])["n"] for row in events] == list(range(9, -1, -1))
+    assert len({row["id"] for row in rows}) == len(rows) == 11  # and the admin's sign-in; not the export itself
+    with app.app_context():
+        export = db.session.execute(db.select(AuditEvent).filter_by(action="audit.export")).scalar_one()
+        assert export.detail["rows"] == 11
