@@ -125,9 +125,9 @@ def _fill_placeholders_in_templates(app: Flask) -> None:
 
 
 def _init_staff_workspace(app: Flask) -> None:
-    """Server-side sessions, staff sign-in, rate limits and the nurse pages. `/admin` and the
-    `admin` blueprint name are reserved for the administrator pages."""
+    """Server-side sessions, staff sign-in, rate limits, the nurse pages and the admin pages (`/admin`)."""
     from . import ratelimit, sessions
+    from .admin.routes import bp as admin_bp
     from .auth.routes import bp as auth_bp
     from .auth.routes import init_login
     from .nurse.routes import bp as nurse_bp
@@ -138,6 +138,7 @@ def _init_staff_workspace(app: Flask) -> None:
     ratelimit.init_app(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(nurse_bp)
+    app.register_blueprint(admin_bp)
 
 
 def _register_error_pages(app: Flask) -> None:
@@ -157,6 +158,11 @@ def _register_error_pages(app: Flask) -> None:
     def bad_request(error):
         return page(400, "We could not read that", "This page sent something the quiz cannot read, so "
                     "nothing was saved. Go back to the start page to carry on.")
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return page(403, "Not for this account",
+                    "This page is for administrators. If you need it, ask an administrator to change your role.")
 
     @app.errorhandler(404)
     def not_found(error):

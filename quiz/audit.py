@@ -8,6 +8,9 @@ so it is stored exactly when the change it describes is.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from flask import has_request_context, request
 from flask_login import current_user
 
@@ -24,7 +27,10 @@ ACTIONS = {
     "staff.disable": "Staff account disabled",
     "staff.enable": "Staff account enabled",
     "staff.password_reset": "Password reset",
+    "staff.update": "Role, units or name changed",
     "unit.create": "Unit created",
+    "unit.rename": "Unit renamed",
+    "audit.export": "Audit log exported",
     "patient.create": "Patient added",
     "patient.results_view": "Viewed a patient's results",
     "record.view": "Opened the education record",
@@ -77,3 +83,72 @@ def latest(limit: int = 20) -> list[AuditEvent]:
     return list(reversed(db.session.execute(
         db.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     ).scalars().all()))
+
+
+# --- reading, for the admin pages --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the admin's audit log shows. Dates are UTC instants: [start, end)."""
+
+    user: str = ""          # the actor's username as recorded (case is ignored)
+    patient: str = ""       # a patient's label (part of it) or exact hospital record number
+    action: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def as_args(self) -> dict:
+        return {k: v for k, v in (("user", self.user), ("patient", self.patient), ("action", self.action)) if v}
+
+
+def _filtered(query, filters: AuditFilter):
+    if filters.user:
+        query = query.where(db.func.lower(AuditEvent.actor_name) == filters.user.strip().lower())
+    if filters.patient:
+        text = filters.patient.strip()
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        patients = db.select(Patient.id).where(
+            Patient.label.ilike(f"%{escaped}%", escape="\\") | (Patient.external_ref == text))
+        query = query.where(AuditEvent.patient_id.in_(patients))
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.start is not None:
+        query = query.where(AuditEvent.at >= filters.start)
+    if filters.end is not None:
+        query = query.where(AuditEvent.at < filters.end)
+    return query
+
+
+def _rows(filters: AuditFilter):
+    """The matching events with their unit's name and patient's label, newest first."""
+    return _filtered(
+        db.select(AuditEvent, Unit.name, Patient.label)
+        .outerjoin(Unit, Unit.id == AuditEvent.unit_id)
+        .outerjoin(Patient, Patient.id == AuditEvent.patient_id), filters,
+    ).order_by(AuditEvent.id.desc())
+
+
+def search(filters: AuditFilter, *, limit: int, offset: int = 0) -> list[tuple[AuditEvent, str | None, str | None]]:
+    """One page of matching events, newest first, each with its unit's name and its patient's label."""
+    return [tuple(row) for row in db.session.execute(_rows(filters).offset(offset).limit(limit))]
+
+
+def count(filters: AuditFilter) -> int:
+    return db.session.execute(
+        db.select(db.func.count()).select_from(_filtered(db.select(AuditEvent.id), filters).subquery())
+    ).scalar_one()
+
+
+def iter_search(filters: AuditFilter, batch: int = 1000, before: int | None = None):
+    """Every matching event older than id `before` (all when None), newest first, read `batch` rows
+    at a time by id, so an export of the whole log holds one batch in memory and keeps no cursor open
+    between batches."""
+    while True:
+        query = _rows(filters)
+        if before is not None:
+            query = query.where(AuditEvent.id < before)
+        rows = [tuple(row) for row in db.session.execute(query.limit(batch))]
+        yield from rows
+        if len(rows) < batch:
+            return
+        before = rows[-1][0].id

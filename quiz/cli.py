@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app, url_for
 from flask.cli import AppGroup, with_appcontext
 
+from . import bank_status
 from .assignments import AssignmentError, create_assignment, find_assignment, format_code, ready_module_ids
 from .bank import BankError, load_bank, sync_bank
 from .bank.gates import GIVEAWAY_SHARE_LIMIT
@@ -52,7 +53,9 @@ def _echo_warnings(warnings) -> None:
                    + ", ".join(w.question_id for w in drafts))
 
 
-def _load_or_exit(folder: str):
+def _load_or_exit(folder: str, command: str):
+    """The bank in `folder`, or exit 1 listing its problems. A failed run is recorded for the admin's
+    bank status page like a passing one (`quiz.bank_status`)."""
     try:
         return load_bank(folder)
     except BankError as error:
@@ -61,7 +64,14 @@ def _load_or_exit(folder: str):
             click.echo(f"  - {problem}", err=True)
         _echo_warnings(error.warnings)
         click.echo("Nothing was changed.", err=True)
+        _record(command, folder, problems=error.problems, warnings=error.warnings)
         sys.exit(1)
+
+
+def _record(command: str, folder: str, **result) -> None:
+    not_recorded = bank_status.record_check(command, folder, **result)
+    if not_recorded:
+        click.echo(f"(This result was not recorded for the admin pages: {not_recorded}.)", err=True)
 
 
 def _readability_table(bank) -> None:
@@ -85,7 +95,7 @@ def questions():
 def questions_check(folder, table):
     """Validate every module file and citation; exit non-zero on any problem."""
     folder = folder or current_app.config["QUESTIONS_DIR"]
-    bank = _load_or_exit(folder)
+    bank = _load_or_exit(folder, "check")
     if table:
         _readability_table(bank)
     _echo_warnings(bank.warnings)
@@ -108,6 +118,7 @@ def questions_check(folder, table):
         quotes = sum(len(sign.citations) for sign in bank.meta.get_help_now)
         click.echo(f"Medicine: {bank.meta.medicine}; {len(bank.meta.get_help_now)} get-help-now signs, "
                    f"{quotes} quotes verified (bank.yaml).")
+    _record("check", folder, bank=bank)
 
 
 @questions.command("load")
@@ -115,13 +126,14 @@ def questions_check(folder, table):
 def questions_load(folder):
     """Validate the bank, then store it in one transaction (new versions, retirements)."""
     folder = folder or current_app.config["QUESTIONS_DIR"]
-    bank = _load_or_exit(folder)
+    bank = _load_or_exit(folder, "load")
     try:
         report = sync_bank(bank)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
+    _record("load", folder, bank=bank)
     if report.changed:
         click.echo(f"Loaded {len(bank.modules)} modules, {len(bank.questions)} questions:")
         for line in report.lines():

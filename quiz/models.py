@@ -350,6 +350,26 @@ class WebSession(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class BankCheck(db.Model):
+    """The result of one `questions check` or `questions load` run, as the admin's bank status page
+    shows it: passed or not, the problems and warnings, the figures per module and the readability
+    table. Rows are only added (the page reads the latest); `quiz.bank_status` writes and reads them."""
+
+    __tablename__ = "bank_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    command: Mapped[str] = mapped_column(String(10))  # "check" or "load"
+    ok: Mapped[bool] = mapped_column(Boolean)
+    folder: Mapped[str] = mapped_column(String(500))
+    # Of the questions in the files (see quiz.bank_status.files_fingerprint); None when they did not load.
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    problems: Mapped[list] = mapped_column(JSON, default=list)
+    warnings: Mapped[list] = mapped_column(JSON, default=list)
+    modules: Mapped[list] = mapped_column(JSON, default=list)
+    readability: Mapped[list] = mapped_column(JSON, default=list)
+
+
 # Append-only tables: the database itself refuses UPDATE and DELETE, so no code path can rewrite the
 # record. Migration 0003 creates the same triggers (keep them in step).
 APPEND_ONLY_TABLES = ("audit_event", "teach_back")

@@ -1,9 +1,10 @@
-"""Staff command line: `users create|list|disable|enable|reset-password`, `units create|list`,
+"""Staff command line: `users create|list|disable|enable|set-role|reset-password`, `units create|rename|list`,
 `audit tail`, `sessions purge`. Every change is audited (actor "cli").
 
 Passwords are never taken from an argument (it would sit in the shell history and the process
 list): they are read from a hidden prompt, twice, or from the `STAFF_PASSWORD` environment variable
-for scripts.
+for scripts. The rules themselves (and the audit events) are in `quiz.staff_accounts`, shared with the
+admin pages.
 """
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from . import audit, sessions
+from . import audit, sessions, staff_accounts
 from .extensions import db
 from .models import ROLES, StaffUser, Unit
-from .passwords import PasswordRuleError, check_rules, hash_password
+from .staff_accounts import StaffRuleError
 
 PASSWORD_ENV = "STAFF_PASSWORD"
 
@@ -30,33 +31,26 @@ def init_app(app: Flask) -> None:
 
 
 def _user(username: str) -> StaffUser:
-    user = db.session.execute(
-        db.select(StaffUser).where(StaffUser.username == username.strip().lower())
-    ).scalar_one_or_none()
+    user = staff_accounts.find_user(username)
     if user is None:
         raise click.ClickException(f"No staff account named {username!r}.")
     return user
 
 
-def _units(names: tuple[str, ...]) -> list[Unit]:
-    found = []
-    for name in names:
-        unit = db.session.execute(db.select(Unit).where(Unit.name == name.strip())).scalar_one_or_none()
-        if unit is None:
-            raise click.ClickException(f"No unit named {name!r}. Create it first: flask --app wsgi units create {name!r}")
-        found.append(unit)
-    return found
-
-
-def _new_password(username: str) -> str:
+def _new_password() -> str:
     password = os.environ.get(PASSWORD_ENV)
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
-    try:
-        check_rules(password, username)
-    except PasswordRuleError as error:
-        raise click.ClickException(f"Password refused: {error}.") from None
     return password
+
+
+def _apply(change, *args, **kwargs):
+    """Run a rule of `quiz.staff_accounts`; a refusal is one line and exit status 1, nothing changed."""
+    try:
+        return change(*args, **kwargs)
+    except StaffRuleError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
 
 
 @click.group(cls=AppGroup)
@@ -71,20 +65,14 @@ def users():
 @click.option("--name", "display_name", help="Name shown on records (default: the username).")
 def users_create(username, role, unit_names, display_name):
     """Create a staff account. The password is read from a prompt (or STAFF_PASSWORD)."""
-    username = username.strip().lower()
-    if not username or len(username) > 64 or not all(c.isalnum() or c in "._-" for c in username):
-        raise click.ClickException("A username has 1 to 64 letters, digits, dots, dashes or underscores.")
-    if db.session.execute(db.select(StaffUser.id).where(StaffUser.username == username)).first():
+    # Refuse what can be refused before asking for a password (create_user checks all of it again).
+    username = _apply(staff_accounts.clean_username, username)
+    if staff_accounts.find_user(username) is not None:
         raise click.ClickException(f"A staff account named {username!r} already exists.")
-    chosen = _units(unit_names)
+    chosen = _apply(staff_accounts.find_units, unit_names)
     if role == "nurse" and not chosen:
         click.echo("Note: this nurse has no unit yet, so sees no patients (add --unit).")
-    user = StaffUser(username=username, display_name=(display_name or username).strip()[:100], role=role,
-                     password_hash=hash_password(_new_password(username)), units=chosen)
-    db.session.add(user)
-    db.session.flush()
-    audit.record("staff.create", actor=None, detail={"username": username, "role": role,
-                                                      "units": [u.name for u in chosen]})
+    _apply(staff_accounts.create_user, username, role, chosen, _new_password(), display_name)
     db.session.commit()
     click.echo(f"Created {role} {username}" + (f" on {', '.join(u.name for u in chosen)}" if chosen else "") + ".")
 
@@ -106,11 +94,9 @@ def users_list():
 @users.command("disable")
 @click.argument("username")
 def users_disable(username):
-    """Disable an account and end its sessions at once."""
+    """Disable an account and end its sessions at once (never the last active admin)."""
     user = _user(username)
-    user.active = False
-    ended = sessions.end_for_user(user.id)
-    audit.record("staff.disable", actor=None, detail={"username": user.username, "sessions_ended": ended})
+    ended = _apply(staff_accounts.set_active, user, False)
     db.session.commit()
     click.echo(f"Disabled {user.username}; ended {ended} session(s).")
 
@@ -120,10 +106,20 @@ def users_disable(username):
 def users_enable(username):
     """Enable a disabled account."""
     user = _user(username)
-    user.active = True
-    audit.record("staff.enable", actor=None, detail={"username": user.username})
+    _apply(staff_accounts.set_active, user, True)
     db.session.commit()
     click.echo(f"Enabled {user.username}.")
+
+
+@users.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(ROLES))
+def users_set_role(username, role):
+    """Change an account's role (never demotes the last active admin)."""
+    user = _user(username)
+    _apply(staff_accounts.update_user, user, role=role, units=list(user.units))
+    db.session.commit()
+    click.echo(f"{user.username} is now {role}.")
 
 
 @users.command("reset-password")
@@ -131,9 +127,7 @@ def users_enable(username):
 def users_reset_password(username):
     """Set a new password (prompt or STAFF_PASSWORD) and end the account's sessions."""
     user = _user(username)
-    user.password_hash = hash_password(_new_password(user.username))
-    ended = sessions.end_for_user(user.id)
-    audit.record("staff.password_reset", actor=None, detail={"username": user.username, "sessions_ended": ended})
+    ended = _apply(staff_accounts.reset_password, user, _new_password())
     db.session.commit()
     click.echo(f"New password set for {user.username}; ended {ended} session(s).")
 
@@ -147,17 +141,20 @@ def units():
 @click.argument("name")
 def units_create(name):
     """Create a unit."""
-    name = " ".join(name.split())
-    if not name or len(name) > 100:
-        raise click.ClickException("A unit name has 1 to 100 characters.")
-    if db.session.execute(db.select(Unit.id).where(Unit.name == name)).first():
-        raise click.ClickException(f"A unit named {name!r} already exists.")
-    unit = Unit(name=name)
-    db.session.add(unit)
-    db.session.flush()
-    audit.record("unit.create", actor=None, unit=unit, detail={"name": name})
+    unit = _apply(staff_accounts.create_unit, name)
     db.session.commit()
-    click.echo(f"Created unit {name}.")
+    click.echo(f"Created unit {unit.name}.")
+
+
+@units.command("rename")
+@click.argument("name")
+@click.argument("new_name")
+def units_rename(name, new_name):
+    """Rename a unit."""
+    unit = _apply(staff_accounts.find_units, [name])[0]
+    _apply(staff_accounts.rename_unit, unit, new_name)
+    db.session.commit()
+    click.echo(f"The unit is now called {unit.name}.")
 
 
 @units.command("list")

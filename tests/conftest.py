@@ -44,6 +44,9 @@ def app(bank):
     with app.app_context():
         db.session.close()
         db.drop_all()
+        # Each test's app has its own engine: close its pooled connections now rather than at garbage
+        # collection, or a PostgreSQL run holds dozens open and meets "too many clients".
+        db.engine.dispose()
 
 
 @pytest.fixture

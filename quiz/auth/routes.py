@@ -11,7 +11,7 @@ from flask_login import LoginManager, current_user, login_user
 
 from .. import audit, passwords, ratelimit, sessions
 from ..extensions import db
-from ..htmx import render_page_or_block
+from ..htmx import is_htmx, redirect_after, render_page_or_block
 from ..models import StaffUser, utcnow
 from .forms import SignInForm, SignOutForm
 
@@ -55,6 +55,14 @@ def no_store(response: Response) -> Response:
 
 def idle_message() -> str:
     return IDLE.format(minutes=current_app.config["STAFF_IDLE_MINUTES"])
+
+
+def to_sign_in(message: str) -> Response:
+    """Send a visitor who is not signed in as staff to the sign-in page, saying why (their session
+    ran out, or `message`), and back to this page afterwards when it was a plain GET."""
+    flash(idle_message() if getattr(session, "lapsed_kind", None) == "staff" else message, "info")
+    next_url = request.full_path.rstrip("?") if request.method == "GET" and not is_htmx() else None
+    return redirect_after(url_for("auth.sign_in", next=next_url))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import segno
 from flask import (
-    Blueprint, Response, abort, current_app, flash, g, redirect, request, session, url_for,
+    Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for,
 )
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -27,9 +27,9 @@ from ..assignments import (
     AssignmentError, code_for, create_assignment, format_code, ready_module_ids, reissue_code, revoke, set_expiry,
     set_modules,
 )
-from ..auth.routes import idle_message
+from ..auth.routes import to_sign_in
 from ..extensions import db
-from ..htmx import is_htmx, redirect_after, render_page_or_block
+from ..htmx import is_htmx, render_page_or_block
 from ..patient.service import bank_meta
 from ..models import LEARNERS, METHODS, RESPONSES, ROLES, Answer, Assignment, AssignmentModule, Module, Patient, Unit, utcnow
 from .forms import AssignForm, ConfirmForm, ExpiryForm, ModulesForm, TeachBackForm
@@ -45,12 +45,7 @@ bp = Blueprint("nurse", __name__, url_prefix="/nurse")
 def require_staff():
     """The one access check of this blueprint (see the module docstring)."""
     if not current_user.is_authenticated or current_user.role not in ROLES:
-        if getattr(session, "lapsed_kind", None) == "staff":
-            flash(idle_message(), "info")
-        else:
-            flash("Please sign in to see the nurse pages.", "info")
-        next_url = request.full_path.rstrip("?") if request.method == "GET" and not is_htmx() else None
-        return redirect_after(url_for("auth.sign_in", next=next_url))
+        return to_sign_in("Please sign in to see the nurse pages.")
     args = request.view_args or {}
     g.unit = None
     g.case = None

@@ -36,6 +36,7 @@ class Ward:
     code: str
     other_assignment_id: int
     other_code: str
+    other_nurse_id: int
     nurse: str = "nina"
     other_nurse: str = "omar"
     admin: str = "ada"
@@ -45,12 +46,12 @@ def build_ward(app) -> Ward:
     with app.app_context():
         ward_a, ward_b = add_unit("Ward A"), add_unit("Ward B")
         add_staff("nina", "nurse", [ward_a])
-        add_staff("omar", "nurse", [ward_b])
+        omar = add_staff("omar", "nurse", [ward_b])
         add_staff("ada", "admin", [])
         mine, code = create_assignment("Bed 3", ["stopping-safely", "kidney-health"], 14, unit=ward_a)
         theirs, other_code = create_assignment("Bed 4", ["stopping-safely"], 14, unit=ward_b)
         db.session.commit()
-        return Ward(ward_a.id, ward_b.id, mine.id, format_code(code), theirs.id, format_code(other_code))
+        return Ward(ward_a.id, ward_b.id, mine.id, format_code(code), theirs.id, format_code(other_code), omar.id)
 
 
 def sign_in(client, username: str, password: str = PASSWORD, **headers):

@@ -46,7 +46,7 @@ START_PAGES = {
     "anonymous": ["/", "/staff/sign-in"],
     "patient": ["/quiz", "/summary", "/leave"],
     "nurse": ["/nurse/"],
-    "admin": ["/nurse/", "/admin/"],
+    "admin": ["/admin/", "/admin/staff", "/nurse/"],
 }
 # Examples per role; each is one request to every route. PostgreSQL (the Makefile's second pass over
 # tests/web) puts the snapshot back row by row, which is slower: fewer examples there.
@@ -116,11 +116,14 @@ def _prepare(app, bank):
     ward = build_ward(app)
     with app.app_context():
         unit = db.session.get(Unit, ward.unit_id)
-        add_staff("dora", "nurse", [unit], active=False)  # a disabled account: its "enable" form shows
+        # A disabled account: its "enable" form shows on its page (a start page of the admin's crawl,
+        # since the staff list puts disabled accounts last, beyond the crawl's two pages per endpoint).
+        disabled = add_staff("dora", "nurse", [unit], active=False)
         revoked, _ = create_assignment("Bed 9", ["stopping-safely"], 14, unit=unit)
         revoked.revoked_at = utcnow()
         db.session.commit()
-    return ward
+        disabled_page = f"/admin/staff/{disabled.id}"
+    return ward, disabled_page
 
 
 def _token(client, path: str) -> str:
@@ -185,14 +188,15 @@ def world(bank, tmp_path_factory):
     app = make_app(WTF_CSRF_ENABLED=True)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app = make_app(WTF_CSRF_ENABLED=True, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'fuzz.sqlite3'}")
-    ward = _prepare(app, bank)
+    ward, disabled_page = _prepare(app, bank)
+    start_pages = {**START_PAGES, "admin": [*START_PAGES["admin"], disabled_page]}
     routes = routes_of(app)
     posts = sum(1 for r in routes.values() if r.method != "GET")
     browsers = {}
     for role in ROLES:
         clients = [_signed_in(app, role, ward, answer=number == 0) for number in range(posts)]
-        crawl(app, clients[0], role, routes, START_PAGES[role])
-        tokens = [_token(c, START_PAGES[role][0]) for c in clients]  # (an anonymous token is set here)
+        crawl(app, clients[0], role, routes, start_pages[role])
+        tokens = [_token(c, start_pages[role][0]) for c in clients]  # (an anonymous token is set here)
         browsers[role] = [(_cookies(c), token) for c, token in zip(clients, tokens)]
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         restore = _sqlite_snapshot(app, tmp_path)

@@ -129,3 +129,59 @@ def test_assign_can_name_the_unit(units, runner):
     event = db.session.execute(db.select(AuditEvent).filter_by(action="assignment.create")).scalar_one()
     assert db.session.get(Unit, event.unit_id).name == "Ward 6" and event.actor_name == "cli"
     assert runner.invoke(args=["assign", "--patient", "Bed 2", "--module", "stopping-safely", "--unit", "Nope"]).exit_code == 2
+
+
+def test_the_cli_keeps_the_last_active_admin(ctx, runner, monkeypatch):
+    monkeypatch.setenv("STAFF_PASSWORD", GOOD)
+    runner.invoke(args=["users", "create", "--role", "admin", "--username", "ada"])
+    for args in (["users", "disable", "ada"], ["users", "set-role", "ada", "nurse"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1 and "ada is the last active administrator" in result.output, args
+    assert user("ada").is_admin and user("ada").active
+    runner.invoke(args=["users", "create", "--role", "nurse", "--username", "nina"])
+    assert runner.invoke(args=["users", "set-role", "nina", "admin"]).output == "nina is now admin.\n"
+    assert runner.invoke(args=["users", "set-role", "ada", "nurse"]).exit_code == 0
+    assert not user("ada").is_admin
+    actions = list(db.session.execute(db.select(AuditEvent.action).order_by(AuditEvent.id)).scalars())
+    assert actions == ["staff.create", "staff.create", "staff.update", "staff.update"]
+
+
+def test_units_rename(units, runner):
+    assert runner.invoke(args=["units", "rename", "Ward 5", "Ward 5 North"]).output == "The unit is now called Ward 5 North.\n"
+    result = runner.invoke(args=["units", "rename", "Ward 6", "ward 5 north"])
+    assert result.exit_code == 1 and "already exists" in result.output
+    assert runner.invoke(args=["units", "rename", "Ward 9", "X"]).exit_code == 1
+    assert sorted(db.session.execute(db.select(Unit.name)).scalars()) == ["Ward 5 North", "Ward 6"]
+
+
+def test_questions_check_and_load_record_their_result_for_the_admin_pages(ctx, runner, bank_dir):
+    from quiz.bank_status import latest_check, loaded_fingerprint
+    from tests.bankfiles import module_file, write
+
+    assert runner.invoke(args=["questions", "check"]).exit_code == 0
+    check = latest_check()
+    assert check.command == "check" and check.ok and check.problems == []
+    assert check.fingerprint == loaded_fingerprint()  # the test database holds the real bank
+    assert {m["id"] for m in check.modules} >= {"stopping-safely", "kidney-health"}
+    rows = {(r["module"], r["question"]): r for r in check.readability}
+    assert {m["id"] for m in check.modules} == {module for module, question in rows if question is None}
+    assert rows[("stopping-safely", "stop-feel-better")]["level"] in ("ok", "warning")
+    write(bank_dir, "broken.yaml", module_file("broken", questions=[]))
+    result = runner.invoke(args=["questions", "load", "--dir", str(bank_dir)])
+    assert result.exit_code == 1
+    check = latest_check()
+    assert check.command == "load" and not check.ok and check.problems and check.fingerprint is None
+
+
+def test_questions_check_works_where_the_database_is_not_set_up(tmp_path):
+    from tests.conftest import make_app
+
+    database = tmp_path / "empty.sqlite3"
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}")
+    result = app.test_cli_runner().invoke(args=["questions", "check", "--no-table"])
+    assert result.exit_code == 0, result.output
+    assert "Question bank OK" in result.output and "does not exist yet" in result.output
+    assert not database.exists()  # checking files creates no database
+    database.touch()
+    result = app.test_cli_runner().invoke(args=["questions", "check", "--no-table"])
+    assert result.exit_code == 0 and "no bank_check table yet" in result.output
