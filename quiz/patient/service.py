@@ -17,7 +17,8 @@ from sqlalchemy.orm import selectinload
 from ..bank.meta import BankMeta, read_meta
 from ..extensions import db
 from ..grading import AnswerRecord, ModuleProgress, grade, module_progress
-from ..models import Answer, Assignment, Module, Question, utcnow
+from ..models import Answer, Assignment, Module, Question, TeachBack, utcnow
+from ..readiness import TeachBackEntry, teach_back_positions
 
 
 class StaleAnswer(Exception):
@@ -86,10 +87,12 @@ def served_questions(module: Module | None = None) -> list[Question]:
     return [q for q in db.session.execute(query).scalars() if not q.current_version.is_draft]
 
 
-def _state(module: Module, questions: list[Question], answers: list[Answer]) -> ModuleState:
+def _state(module: Module, questions: list[Question], answers: list[Answer],
+           taught: dict[str, int] | None = None) -> ModuleState:
     progress = module_progress(
         [(q.id, q.current_version.key_point) for q in questions],
         [AnswerRecord(a.question_id, a.version.key_point, a.correct) for a in answers],
+        taught,
     )
     return ModuleState(module, questions, answers, progress)
 
@@ -107,7 +110,7 @@ def _answers(assignment: Assignment, module: Module | None = None) -> list[Answe
 
 
 def module_state(assignment: Assignment, module: Module) -> ModuleState:
-    return _state(module, served_questions(module), _answers(assignment, module))
+    return _with_teach_back(assignment, [_state(module, served_questions(module), _answers(assignment, module))])[0]
 
 
 def assignment_states(assignment: Assignment) -> list[ModuleState]:
@@ -123,7 +126,7 @@ def assignment_states(assignment: Assignment) -> list[ModuleState]:
     answers: dict[str, list[Answer]] = {module_id: [] for module_id in wanted}
     for answer in _answers(assignment):
         answers.setdefault(answer.module_id, []).append(answer)
-    return [_state(module, questions[module.id], answers[module.id]) for module in modules]
+    return _with_teach_back(assignment, [_state(module, questions[module.id], answers[module.id]) for module in modules])
 
 
 def suggested_order(states: list[ModuleState]) -> list[ModuleState]:
@@ -135,7 +138,25 @@ def suggested_order(states: list[ModuleState]) -> list[ModuleState]:
 def next_topic(states: list[ModuleState], after: str | None = None) -> ModuleState | None:
     """The first unfinished topic in the suggested order, other than the module `after`."""
     return next((s for s in suggested_order(states)
-                 if not s.progress.complete and s.module.id != after and s.progress.key_points), None)
+                 if not s.progress.finished and s.module.id != after and s.progress.key_points), None)
+
+
+def _with_teach_back(assignment: Assignment, states: list[ModuleState]) -> list[ModuleState]:
+    """The states again, with the nurse's teach-back, where a key point waits for the nurse (parked,
+    `quiz.grading`): a teach-back showing understanding gives it one re-check question. One query,
+    and only then: a patient who never misses a key point twice never pays for it."""
+    waiting = {s.module.id for s in states if s.progress.waiting_for_nurse}
+    if not waiting:
+        return states
+    entries = [
+        TeachBackEntry(e.id, e.module_id, e.key_point, e.response, e.supersedes_id, e.recorded_at)
+        for e in db.session.execute(db.select(TeachBack).where(
+            TeachBack.assignment_id == assignment.id, TeachBack.module_id.in_(waiting))).scalars()
+    ]
+    taught = teach_back_positions(
+        entries, {s.module.id: [a.created_at for a in s.answers] for s in states if s.module.id in waiting})
+    return [_state(s.module, s.questions, s.answers, taught[s.module.id]) if s.module.id in taught else s
+            for s in states]
 
 
 def submit_answer(
