@@ -238,3 +238,18 @@ def _next_question(progress: tuple[KeyPointProgress, ...], answers) -> str | Non
     candidates = [q for q in point.question_ids if q != just_answered] or list(point.question_ids)
     # Unseen questions first (-1), then the one seen longest ago; bank order breaks ties.
     return min(candidates, key=lambda q: last_asked.get(q, -1))
+
+
+def answered_elsewhere(
+    stored_question_id: str, stored_selected: Sequence[int], feedback_on_show: bool,
+    posted_question_id: str, posted_selected: Sequence[int],
+) -> bool:
+    """A question form was posted for a step that already has an answer. Was that answer given on
+    another screen (an older tab, a second device)?
+
+    Not when it is this screen's own answer sent again (a double click, a resent form): the same
+    question with the same choices, its feedback still on show. Anything else, a different choice, a
+    different question at that step, or an answer the patient has already moved on from, came from
+    a screen that is out of date, and the patient is told so. Either way nothing new is stored."""
+    same = stored_question_id == posted_question_id and sorted(stored_selected) == sorted(posted_selected)
+    return not (same and feedback_on_show)

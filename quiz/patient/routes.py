@@ -21,6 +21,7 @@ from ..site import hospital_today, local_path
 from ..sources.quotes import patient_quotes
 from ..sources.routes import quote_source
 from .forms import LeaveForm, NextForm, StartForm, answer_form_for
+from .other_screen import answered_elsewhere_message
 from .service import (
     QuestionChanged, StaleAnswer, acknowledge, assigned_module, assignment_states, bank_meta, module_state,
     next_topic, submit_answer, suggested_order,
@@ -140,13 +141,14 @@ def _assignment_page(template: str) -> Response:
     """A page about the whole assignment: every module's progress, in the suggested order."""
     states = suggested_order(assignment_states(g.assignment))
     ready = [s for s in states if s.progress.key_points]  # topics with questions a patient may see
-    done = [s for s in ready if s.progress.complete]
+    done = [s for s in ready if s.progress.finished]  # learned, or parked for the nurse (quiz.grading)
     key_points = [k for s in states for k in s.progress.key_points]
     return render_page_or_block(
         template, states=states, ready_count=len(ready), done_count=len(done),
         all_complete=bool(ready) and len(done) == len(ready), next_state=next_topic(states),
         not_ready=[s for s in states if not s.progress.key_points], meta=bank_meta(),
-        needs_nurse=[k for k in key_points if k.needs_nurse],
+        needs_nurse=[k for k in key_points if k.waiting_for_nurse],
+        learned_with_nurse=[k for k in key_points if k.needs_nurse and k.mastered],
         learned_on_retry=[k for k in key_points if k.learned_on_retry], today=hospital_today(),
     )
 
@@ -194,7 +196,7 @@ def _card(state, answer_form=None, status: int = 200) -> Response:
         states = assignment_states(g.assignment)
         ready = [s for s in states if s.progress.key_points]
         context.update(card="complete", next_state=next_topic(states, after=module.id),
-                       done_count=sum(s.progress.complete for s in ready), ready_count=len(ready))
+                       done_count=sum(s.progress.finished for s in ready), ready_count=len(ready))
     return render_page_or_block("patient/module.html", status=status, **context)
 
 
@@ -207,6 +209,9 @@ def module_card(module_id: str):
 def answer_submit(module_id: str):
     module = _module_or_404(module_id)
     state = module_state(g.assignment, module)
+    elsewhere = answered_elsewhere_message(state, request.form)  # an older tab or a second device
+    if elsewhere:
+        return _after_post(module_id, message=elsewhere)
     question = state.next_question
     if question is None or state.pending_feedback is not None:
         return _after_post(module_id)  # nothing to answer here now: show the current card
@@ -218,8 +223,11 @@ def answer_submit(module_id: str):
             return _after_post(module_id, message=QUESTION_UPDATED)
         return _card(state, answer_form=form, status=422)
     try:
-        submit_answer(g.assignment, module, form.step.data, form.question_id.data,
-                      form.version_id.data, form.selected())
+        _, stored = submit_answer(g.assignment, module, form.step.data, form.question_id.data,
+                                  form.version_id.data, form.selected())
+        if not stored:  # another screen's answer to this step got in first, at the same moment
+            return _after_post(module_id, message=answered_elsewhere_message(
+                module_state(g.assignment, module), request.form))
     except StaleAnswer:
         return _after_post(module_id, message=ALREADY_SAVED)
     except QuestionChanged:
