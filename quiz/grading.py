@@ -149,6 +149,11 @@ class ModuleProgress:
         return tuple(k for k in self.key_points if k.waiting_for_nurse)
 
     @property
+    def recheck_due(self) -> bool:
+        """A re-taught key point waits for its one re-check question."""
+        return any(k.recheck_due for k in self.key_points)
+
+    @property
     def next_is_recheck(self) -> bool:
         """The next question is the one re-check after the nurse's teach-back."""
         return any(k.recheck_due and self.next_question_id in k.question_ids for k in self.key_points)

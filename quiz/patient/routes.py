@@ -13,7 +13,6 @@ from flask import (
 from .. import ratelimit, sessions
 from ..assignments import find_assignment
 from ..extensions import db
-from ..grading import ASK_NURSE_AFTER_MISSES
 from ..htmx import is_htmx, render_page_or_block
 from ..models import Assignment
 from ..question_types import QUESTION_TYPES
@@ -177,7 +176,6 @@ def _card(state, answer_form=None, status: int = 200) -> Response:
         context.update(
             card="feedback", answer=pending, version=version,
             quotes=patient_quotes(version.citations, lambda c: quote_source(c, module.id)),
-            misses=state.misses_on(version.key_point), ask_nurse_after=ASK_NURSE_AFTER_MISSES,
             next_form=NextForm(formdata=None, answer_id=pending.id),
         )
     elif state.next_question is not None:

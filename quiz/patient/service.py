@@ -62,9 +62,6 @@ class ModuleState:
         """How many questions this module will take, as far as can be told now ("about" M)."""
         return len(self.answers) + self.progress.questions_left
 
-    def misses_on(self, key_point: str) -> int:
-        return next((k.misses for k in self.progress.key_points if k.key_point == key_point), 0)
-
 
 def assigned_module(assignment: Assignment, module_id: str) -> Module | None:
     for link in assignment.modules:

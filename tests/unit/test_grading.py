@@ -150,7 +150,7 @@ class TestParkedForTheNurse:
         assert progress.next_question_id is None
         assert progress.finished and not progress.complete
         assert b.parked and b.waiting_for_nurse and b.needs_nurse and not b.askable
-        assert progress.parked == (b,) and progress.questions_left == 0
+        assert progress.parked == (b,) and progress.questions_left == 0 and not progress.recheck_due
         assert not progress.in_review
 
     def test_misses_below_the_limit_change_nothing(self):
@@ -162,7 +162,7 @@ class TestParkedForTheNurse:
         progress = module_progress(QUESTIONS, answers(*self.HISTORY), taught={"B": 4})
         b = progress.key_points[1]
         assert b.recheck_due and not b.parked and b.waiting_for_nurse
-        assert progress.next_question_id == "b3" and progress.next_is_recheck
+        assert progress.next_question_id == "b3" and progress.next_is_recheck and progress.recheck_due
         assert not progress.finished and progress.questions_left == 1
 
     def test_the_re_check_is_asked_once_then_parked_again_if_missed(self):
@@ -185,9 +185,11 @@ class TestParkedForTheNurse:
         assert progress.key_points[1].parked and progress.next_question_id is None
 
     def test_a_re_check_waits_for_the_first_pass(self):
-        history = [("a1", False), ("a2", False)]  # A parked during the first pass, re-taught at once
-        progress = module_progress(QUESTIONS, answers(*history), taught={"A": 2})
-        assert progress.next_question_id == "b1"
+        history = [("a1", False), ("a2", False)]  # A parked during the first pass
+        parked = module_progress(QUESTIONS, answers(*history))
+        assert parked.next_question_id == "b1" and parked.parked and not parked.recheck_due
+        progress = module_progress(QUESTIONS, answers(*history), taught={"A": 2})  # re-taught at once
+        assert progress.next_question_id == "b1" and progress.recheck_due and not progress.next_is_recheck
 
 
 # --- properties: whatever the patient answers, the quiz never loops -----------------------------------
