@@ -6,28 +6,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from quiz.extensions import db
 from quiz.grading import ASK_NURSE_AFTER_MISSES
-from quiz.models import StaffUser, TeachBack
-from quiz.passwords import hash_password
 
 pytestmark = pytest.mark.e2e
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-
-
-def record_teach_back(server, code: str, module_id: str, key_point: str) -> None:
-    """What the nurse's "Record teach-back" form stores (the nurse pages have their own browser tests)."""
-    with server.app.app_context():
-        nurse = db.session.execute(db.select(StaffUser).filter_by(username="e2e-nurse")).scalar_one_or_none()
-        if nurse is None:
-            nurse = StaffUser(username="e2e-nurse", display_name="E2E Nurse", role="nurse",
-                              password_hash=hash_password("not used in this test"))
-            db.session.add(nurse)
-        db.session.add(TeachBack(assignment_id=server.assignment_ids[code], module_id=module_id,
-                                 key_point=key_point, learner="patient", method="teach_back",
-                                 response="verbalizes", recorded_by=nurse))
-        db.session.commit()
 
 
 def test_a_parked_key_point_ends_the_topic_with_the_nurse_then_one_re_check(new_context, live_server, patient,
@@ -82,7 +65,7 @@ def test_a_parked_key_point_ends_the_topic_with_the_nurse_then_one_re_check(new_
     axe_check(page, "phone results with a point for the nurse")
 
     # The nurse goes over it and charts understanding: one more question, said to be one.
-    record_teach_back(live_server, code, module.id, target)
+    live_server.teach_back(code, module.id, target)
     page.goto("/quiz")
     expect(p.module_item(module.id).locator(".module-status")).to_have_text(
         "Your nurse went over a point with you. There is one more question.")
