@@ -188,9 +188,9 @@ class LiveServer:
         """What the nurse's "Record teach-back" form stores for a response showing understanding (the
         nurse pages have browser tests of their own): a key point the quiz parked gets one re-check."""
         with self._lock, self.app.app_context():
-            nurse = db.session.execute(db.select(StaffUser).filter_by(username="e2e-nurse")).scalar_one_or_none()
+            nurse = db.session.execute(db.select(StaffUser).filter_by(username="e2e-teach-back")).scalar_one_or_none()
             if nurse is None:
-                nurse = StaffUser(username="e2e-nurse", display_name="E2E Nurse", role="nurse",
+                nurse = StaffUser(username="e2e-teach-back", display_name="E2E Teach-back", role="nurse",
                                   password_hash=hash_password("not used by the browser tests"))
                 db.session.add(nurse)
             db.session.add(TeachBack(assignment_id=self.assignment_ids[code], module_id=module_id,
