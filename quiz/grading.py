@@ -7,16 +7,25 @@ Rules (teach-back):
 * A key point is mastered once any answer on it is correct. A missed key point comes back after the
   first pass, as a question on that key point the patient has not seen yet if there is one, otherwise the
   one seen longest ago (never the question just answered when another exists).
-* A module is complete when every key point is mastered.
+* After ASK_NURSE_AFTER_MISSES misses a key point not yet mastered is **parked**: the quiz stops asking
+  it and the patient is asked to go over it with their nurse. It is asked again only after the nurse
+  records a teach-back showing understanding, and then once: one question, an unseen one if there is
+  one. Right, it is mastered; wrong, it is parked again until the next such teach-back. The teach-back
+  comes in as data (`taught`: for each key point, how many of the module's answers had been given when
+  it was recorded; `quiz.readiness.teach_back_positions` derives it), so these rules stay pure.
+* A module is complete when every key point is mastered, and finished (nothing left to ask) when every
+  key point is mastered or parked. Without a teach-back a module therefore ends after at most
+  (key points x ASK_NURSE_AFTER_MISSES) answers, and each teach-back adds at most one more.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .question_types import QUESTION_TYPES
 
-# After this many misses on one key point the feedback suggests going over it with the nurse.
+# After this many misses on one key point the feedback suggests going over it with the nurse, and the
+# quiz stops asking it until the nurse has (the key point is parked).
 ASK_NURSE_AFTER_MISSES = 2
 
 
@@ -44,6 +53,11 @@ class KeyPointProgress:
     key_point: str
     question_ids: tuple[str, ...]
     attempts: tuple[AnswerRecord, ...]
+    # Where each attempt stands among the module's answers (0 = the module's first answer).
+    steps: tuple[int, ...] = ()
+    # How many of the module's answers had been given when the nurse's latest teach-back on this key
+    # point, showing understanding, was recorded; None without one.
+    taught_at: int | None = None
 
     @property
     def attempted(self) -> bool:
@@ -76,6 +90,39 @@ class KeyPointProgress:
         """Missed, then learned, without needing the nurse."""
         return self.relearned and not self.needs_nurse
 
+    @property
+    def waiting_for_nurse(self) -> bool:
+        """Missed often enough to be taken out of the quiz, and not learned yet."""
+        return self.needs_nurse and not self.mastered
+
+    @property
+    def recheck_due(self) -> bool:
+        """Waiting for the nurse, and the nurse has since recorded a teach-back showing understanding:
+        the patient gets one more question on it."""
+        return (self.waiting_for_nurse and self.taught_at is not None
+                and bool(self.steps) and self.taught_at > self.steps[-1])
+
+    @property
+    def parked(self) -> bool:
+        """Not asked again until the nurse records a teach-back showing understanding."""
+        return self.waiting_for_nurse and not self.recheck_due
+
+    @property
+    def rechecks(self) -> tuple[bool, ...]:
+        """The answers given after the key point had been missed ASK_NURSE_AFTER_MISSES times (right or
+        not), oldest first: the re-checks after teach-back."""
+        results, misses = [], 0
+        for attempt in self.attempts:
+            if misses >= ASK_NURSE_AFTER_MISSES:
+                results.append(attempt.correct)
+            misses += not attempt.correct
+        return tuple(results)
+
+    @property
+    def askable(self) -> bool:
+        """The quiz may ask this key point now."""
+        return not self.mastered and not self.parked
+
 
 @dataclass(frozen=True)
 class ModuleProgress:
@@ -84,7 +131,35 @@ class ModuleProgress:
 
     @property
     def complete(self) -> bool:
+        """Every key point learned (what "must be mastered before discharge" means)."""
         return bool(self.key_points) and all(k.mastered for k in self.key_points)
+
+    @property
+    def finished(self) -> bool:
+        """Nothing left to ask: every key point learned or parked for the nurse."""
+        return bool(self.key_points) and not any(k.askable for k in self.key_points)
+
+    @property
+    def parked(self) -> tuple[KeyPointProgress, ...]:
+        return tuple(k for k in self.key_points if k.parked)
+
+    @property
+    def waiting_for_nurse(self) -> tuple[KeyPointProgress, ...]:
+        """Key points taken out of the quiz and not learned yet (parked, or with a re-check due)."""
+        return tuple(k for k in self.key_points if k.waiting_for_nurse)
+
+    @property
+    def recheck_due(self) -> bool:
+        """A re-taught key point waits for its one re-check question."""
+        return any(k.recheck_due for k in self.key_points)
+
+    @property
+    def next_is_recheck(self) -> bool:
+        """The next question is the one re-check after the nurse's teach-back."""
+        return any(k.recheck_due and self.next_question_id in k.question_ids for k in self.key_points)
+
+    def point(self, key_point: str) -> KeyPointProgress | None:
+        return next((k for k in self.key_points if k.key_point == key_point), None)
 
     @property
     def started(self) -> bool:
@@ -104,18 +179,19 @@ class ModuleProgress:
 
     @property
     def questions_left(self) -> int:
-        """At least this many more questions: one per key point not mastered yet (a miss may add more,
-        which is why pages say "about")."""
-        return sum(not k.mastered for k in self.key_points)
+        """At least this many more questions: one per key point the quiz may still ask (a miss may add
+        more, which is why pages say "about")."""
+        return sum(k.askable for k in self.key_points)
 
     @property
     def in_review(self) -> bool:
         """All key points tried once; what is left is re-checking missed ones."""
-        return all(k.attempted for k in self.key_points) and not self.complete
+        return all(k.attempted for k in self.key_points) and not self.finished
 
 
 def module_progress(
-    questions: Sequence[tuple[str, str]], answers: Sequence[AnswerRecord]
+    questions: Sequence[tuple[str, str]], answers: Sequence[AnswerRecord],
+    taught: Mapping[str, int] | None = None,
 ) -> ModuleProgress:
     """Progress through one module and the question to ask next.
 
@@ -124,7 +200,11 @@ def module_progress(
     patient saw. An answer counts towards that key point, the one the patient was taught, even if the
     question has since been edited or moved to another key point; answers on key points no longer
     taught are ignored. So a bank reload never rewrites what a past answer counted for.
+
+    `taught` maps a key point to how many of these answers had been given when the nurse's latest
+    teach-back on it, showing understanding, was recorded (key points without one are left out).
     """
+    taught = taught or {}
     order: list[str] = []
     question_ids: dict[str, list[str]] = {}
     for question_id, key_point in questions:
@@ -139,24 +219,42 @@ def module_progress(
             attempts[answer.key_point].append((step, answer))
 
     progress = tuple(
-        KeyPointProgress(k, tuple(question_ids[k]), tuple(a for _, a in attempts[k])) for k in order
+        KeyPointProgress(k, tuple(question_ids[k]), tuple(a for _, a in attempts[k]),
+                         tuple(step for step, _ in attempts[k]), taught.get(k))
+        for k in order
     )
-    return ModuleProgress(progress, _next_question(order, question_ids, attempts, answers))
+    return ModuleProgress(progress, _next_question(progress, answers))
 
 
-def _next_question(order, question_ids, attempts, answers) -> str | None:
-    for key_point in order:
-        if not attempts[key_point]:
-            return question_ids[key_point][0]
-    missed = [k for k in order if not any(a.correct for _, a in attempts[k])]
+def _next_question(progress: tuple[KeyPointProgress, ...], answers) -> str | None:
+    for point in progress:
+        if not point.attempted:
+            return point.question_ids[0]
+    # Parked key points wait for the nurse; a re-check due after a teach-back takes its turn here.
+    missed = [k for k in progress if k.askable]
     if not missed:
         return None
     # The missed key point whose last attempt is oldest goes first, so misses take turns.
-    key_point = min(missed, key=lambda k: attempts[k][-1][0])
+    point = min(missed, key=lambda k: k.steps[-1])
     last_asked: dict[str, int] = {}
     for step, answer in enumerate(answers):
         last_asked[answer.question_id] = step
     just_answered = answers[-1].question_id if answers else None
-    candidates = [q for q in question_ids[key_point] if q != just_answered] or question_ids[key_point]
+    candidates = [q for q in point.question_ids if q != just_answered] or list(point.question_ids)
     # Unseen questions first (-1), then the one seen longest ago; bank order breaks ties.
     return min(candidates, key=lambda q: last_asked.get(q, -1))
+
+
+def answered_elsewhere(
+    stored_question_id: str, stored_selected: Sequence[int], feedback_on_show: bool,
+    posted_question_id: str, posted_selected: Sequence[int],
+) -> bool:
+    """A question form was posted for a step that already has an answer. Was that answer given on
+    another screen (an older tab, a second device)?
+
+    Not when it is this screen's own answer sent again (a double click, a resent form): the same
+    question with the same choices, its feedback still on show. Anything else, a different choice, a
+    different question at that step, or an answer the patient has already moved on from, came from
+    a screen that is out of date, and the patient is told so. Either way nothing new is stored."""
+    same = stored_question_id == posted_question_id and sorted(stored_selected) == sorted(posted_selected)
+    return not (same and feedback_on_show)

@@ -21,7 +21,9 @@ from ..models import (
     LEARNERS, METHODS, RESPONSES, Answer, Assignment, AssignmentModule, Module, Patient, Question, QuestionVersion,
     StaffUser, TeachBack, Unit, utcnow,
 )
-from ..readiness import MissedKeyPoint, ModuleResult, Readiness, TeachBackEntry, readiness
+from ..readiness import (
+    MissedKeyPoint, ModuleResult, Readiness, TeachBackEntry, readiness, teach_back_positions,
+)
 
 
 class TeachBackError(ValueError):
@@ -98,6 +100,7 @@ def summarize(assignments: list[Assignment]) -> list[AssignmentSummary]:
     if not ids:
         return []
     answers: dict[tuple[int, str], list[AnswerRecord]] = defaultdict(list)
+    times: dict[int, dict[str, list[datetime]]] = defaultdict(lambda: defaultdict(list))
     last: dict[int, datetime] = {}
     for assignment_id, module_id, question_id, correct, created_at, key_point in db.session.execute(
         db.select(Answer.assignment_id, Answer.module_id, Answer.question_id, Answer.correct, Answer.created_at,
@@ -107,21 +110,26 @@ def summarize(assignments: list[Assignment]) -> list[AssignmentSummary]:
         .order_by(Answer.assignment_id, Answer.module_id, Answer.step)
     ):
         answers[(assignment_id, module_id)].append(AnswerRecord(question_id, key_point, correct))
+        times[assignment_id][module_id].append(created_at)
         if assignment_id not in last or created_at > last[assignment_id]:
             last[assignment_id] = created_at
     entries: dict[int, list[TeachBackEntry]] = defaultdict(list)
     for row in db.session.execute(
         db.select(TeachBack.assignment_id, TeachBack.id, TeachBack.module_id, TeachBack.key_point,
-                  TeachBack.response, TeachBack.supersedes_id).where(TeachBack.assignment_id.in_(ids))
+                  TeachBack.response, TeachBack.supersedes_id, TeachBack.recorded_at)
+        .where(TeachBack.assignment_id.in_(ids))
     ):
         entries[row.assignment_id].append(TeachBackEntry(row.id, row.module_id, row.key_point, row.response,
-                                                         row.supersedes_id))
+                                                         row.supersedes_id, row.recorded_at))
     questions = served_key_points()
     summaries = []
     for assignment in assignments:
+        # The nurse's teach-back decides whether a parked key point gets its re-check (quiz.grading).
+        taught = teach_back_positions(entries[assignment.id], times[assignment.id])
         modules = [
             ModuleResult(link.module_id, link.module.title, link.module.critical,
-                         module_progress(questions.get(link.module_id, []), answers[(assignment.id, link.module_id)]))
+                         module_progress(questions.get(link.module_id, []), answers[(assignment.id, link.module_id)],
+                                         taught.get(link.module_id)))
             for link in assignment.modules
         ]
         summaries.append(AssignmentSummary(assignment, modules, readiness(modules, entries[assignment.id]),

@@ -14,7 +14,6 @@ from .. import ratelimit, sessions
 from ..assignments import find_assignment
 from ..bank import snapshot
 from ..extensions import db
-from ..grading import ASK_NURSE_AFTER_MISSES
 from ..htmx import is_htmx, render_page_or_block
 from ..models import Assignment, AssignmentModule
 from ..question_types import QUESTION_TYPES
@@ -22,6 +21,7 @@ from ..site import hospital_today, local_path
 from ..sources.quotes import patient_quotes
 from ..sources.routes import quote_source
 from .forms import LeaveForm, NextForm, StartForm, answer_form_for
+from .other_screen import answered_elsewhere_message
 from .service import (
     AssignmentRef, QuestionChanged, StaleAnswer, acknowledge, answered, assigned_module, assignment_states,
     bank_meta, module_state, next_topic, submit_answer, suggested_order,
@@ -159,13 +159,14 @@ def _assignment_page(template: str, **context) -> Response:
     """A page about the whole assignment: every module's progress, in the suggested order."""
     states = suggested_order(assignment_states(g.assignment))
     ready = [s for s in states if s.progress.key_points]  # topics with questions a patient may see
-    done = [s for s in ready if s.progress.complete]
+    done = [s for s in ready if s.progress.finished]  # learned, or parked for the nurse (quiz.grading)
     key_points = [k for s in states for k in s.progress.key_points]
     return render_page_or_block(
         template, states=states, ready_count=len(ready), done_count=len(done),
         all_complete=bool(ready) and len(done) == len(ready), next_state=next_topic(states),
         not_ready=[s for s in states if not s.progress.key_points], meta=bank_meta(),
-        needs_nurse=[k for k in key_points if k.needs_nurse],
+        needs_nurse=[k for k in key_points if k.waiting_for_nurse],
+        learned_with_nurse=[k for k in key_points if k.needs_nurse and k.mastered],
         learned_on_retry=[k for k in key_points if k.learned_on_retry], today=hospital_today(), **context,
     )
 
@@ -203,7 +204,6 @@ def _card(state, answer_form=None, status: int = 200) -> Response:
         context.update(
             card="feedback", answer=pending, version=version,
             quotes=_quotes(version, module.id),
-            misses=state.misses_on(version.key_point), ask_nurse_after=ASK_NURSE_AFTER_MISSES,
             next_form=NextForm(formdata=None, answer_id=pending.id),
         )
     elif state.next_question is not None:
@@ -222,7 +222,7 @@ def _card(state, answer_form=None, status: int = 200) -> Response:
         states = assignment_states(g.assignment)
         ready = [s for s in states if s.progress.key_points]
         context.update(card="complete", next_state=next_topic(states, after=module.id),
-                       done_count=sum(s.progress.complete for s in ready), ready_count=len(ready))
+                       done_count=sum(s.progress.finished for s in ready), ready_count=len(ready))
     return render_page_or_block("patient/module.html", status=status, **context)
 
 
@@ -237,6 +237,9 @@ def answer_submit(module_id: str):
     one INSERT and one commit, and the next card computed from that state plus the new answer."""
     module = _module_or_404(module_id)
     state = module_state(g.assignment, module)
+    elsewhere = answered_elsewhere_message(state, request.form)  # an older tab or a second device
+    if elsewhere:
+        return _after_post(module_id, message=elsewhere)
     question = state.next_question
     if question is None or state.pending_feedback is not None:
         return _after_post(module_id, state)  # nothing to answer here now: show the current card
@@ -250,6 +253,9 @@ def answer_submit(module_id: str):
     try:
         answer, stored = submit_answer(g.assignment, module, form.step.data, form.question_id.data,
                                        form.version_id.data, form.selected(), state=state)
+        if not stored:  # another screen's answer to this step got in first, at the same moment
+            return _after_post(module_id, message=answered_elsewhere_message(
+                module_state(g.assignment, module), request.form))
     except StaleAnswer:
         return _after_post(module_id, message=ALREADY_SAVED)
     except QuestionChanged:

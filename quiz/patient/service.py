@@ -20,7 +20,8 @@ from ..bank.meta import BankMeta, read_meta
 from ..bank.snapshot import ModuleView, QuestionView, VersionView
 from ..extensions import db
 from ..grading import AnswerRecord, ModuleProgress, grade, module_progress
-from ..models import Answer, Question, utcnow
+from ..models import Answer, Question, TeachBack, utcnow
+from ..readiness import TeachBackEntry, teach_back_positions
 
 
 class StaleAnswer(Exception):
@@ -68,18 +69,23 @@ class ModuleState:
     module: ModuleView
     questions: tuple[QuestionView, ...]
     answers: list[AnswerView]
+    # Per parked key point, how many answers had been given when the nurse's teach-back was recorded
+    # (`quiz.readiness.teach_back_positions`); None when no key point waits for the nurse.
+    taught: dict[str, int] | None = None
     progress: ModuleProgress = field(init=False)
 
     def __post_init__(self) -> None:
         self.progress = module_progress(
             [(q.id, q.current_version.key_point) for q in self.questions],
             [AnswerRecord(a.question_id, a.version.key_point, a.correct) for a in self.answers],
+            self.taught,
         )
 
     def with_answers(self, answers: list[AnswerView]) -> ModuleState:
         """The same module after its answers changed (one stored or acknowledged in this request):
-        computed, not read back from the database."""
-        return ModuleState(self.module, self.questions, answers)
+        computed, not read back from the database. The teach-back positions stay true: they count
+        answers given before the entry, and a new answer comes after it."""
+        return ModuleState(self.module, self.questions, answers, self.taught)
 
     @property
     def pending_feedback(self) -> AnswerView | None:
@@ -106,9 +112,6 @@ class ModuleState:
     def questions_estimate(self) -> int:
         """How many questions this module will take, as far as can be told now ("about" M)."""
         return len(self.answers) + self.progress.questions_left
-
-    def misses_on(self, key_point: str) -> int:
-        return next((k.misses for k in self.progress.key_points if k.key_point == key_point), 0)
 
 
 def assigned_module(assignment, module_id: str) -> ModuleView | None:
@@ -155,11 +158,12 @@ def _answers(assignment_id: int, module_id: str | None = None) -> list[AnswerVie
 
 
 def module_state(assignment, module) -> ModuleState:
-    """Where a patient is in one module: one query (the answers); the bank comes from memory."""
+    """Where a patient is in one module: one query (the answers; a second only while a key point waits
+    for the nurse); the bank comes from memory."""
     ref = AssignmentRef.of(assignment)
     answers = _answers(ref.id, module.id)
     bank = snapshot.current()
-    return ModuleState(bank.modules[module.id], bank.served_in(module.id), answers)
+    return _with_teach_back(ref, [ModuleState(bank.modules[module.id], bank.served_in(module.id), answers)])[0]
 
 
 def assignment_states(assignment) -> list[ModuleState]:
@@ -171,8 +175,8 @@ def assignment_states(assignment) -> list[ModuleState]:
     for answer in _answers(ref.id):
         answers.setdefault(answer.module_id, []).append(answer)
     bank = snapshot.current()
-    return [ModuleState(bank.modules[module_id], bank.served_in(module_id), answers[module_id])
-            for module_id in ref.module_ids]
+    return _with_teach_back(ref, [ModuleState(bank.modules[module_id], bank.served_in(module_id), answers[module_id])
+                                  for module_id in ref.module_ids])
 
 
 def suggested_order(states: list[ModuleState]) -> list[ModuleState]:
@@ -184,7 +188,25 @@ def suggested_order(states: list[ModuleState]) -> list[ModuleState]:
 def next_topic(states: list[ModuleState], after: str | None = None) -> ModuleState | None:
     """The first unfinished topic in the suggested order, other than the module `after`."""
     return next((s for s in suggested_order(states)
-                 if not s.progress.complete and s.module.id != after and s.progress.key_points), None)
+                 if not s.progress.finished and s.module.id != after and s.progress.key_points), None)
+
+
+def _with_teach_back(ref: AssignmentRef, states: list[ModuleState]) -> list[ModuleState]:
+    """The states again, with the nurse's teach-back, where a key point waits for the nurse (parked,
+    `quiz.grading`): a teach-back showing understanding gives it one re-check question. One query,
+    and only then: a patient who never misses a key point twice never pays for it."""
+    waiting = {s.module.id for s in states if s.progress.waiting_for_nurse}
+    if not waiting:
+        return states
+    entries = [
+        TeachBackEntry(e.id, e.module_id, e.key_point, e.response, e.supersedes_id, e.recorded_at)
+        for e in db.session.execute(db.select(TeachBack).where(
+            TeachBack.assignment_id == ref.id, TeachBack.module_id.in_(waiting))).scalars()
+    ]
+    taught = teach_back_positions(
+        entries, {s.module.id: [a.created_at for a in s.answers] for s in states if s.module.id in waiting})
+    return [ModuleState(s.module, s.questions, s.answers, taught[s.module.id]) if s.module.id in taught else s
+            for s in states]
 
 
 def submit_answer(

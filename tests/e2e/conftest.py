@@ -29,7 +29,8 @@ from quiz import create_app
 from quiz.assignments import create_assignment, format_code
 from quiz.bank import BankError, load_bank, placeholders, sync_bank
 from quiz.extensions import db
-from quiz.models import Answer, Module, Question
+from quiz.models import Answer, Module, Question, StaffUser, TeachBack
+from quiz.passwords import hash_password
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # E2E_QUESTIONS_DIR runs the browser tests on another bank folder (default: the project's questions/).
@@ -182,6 +183,20 @@ class LiveServer:
                  "acknowledged": a.acknowledged_at is not None}
                 for a in rows
             ]
+
+    def teach_back(self, code: str, module_id: str, key_point: str) -> None:
+        """What the nurse's "Record teach-back" form stores for a response showing understanding (the
+        nurse pages have browser tests of their own): a key point the quiz parked gets one re-check."""
+        with self._lock, self.app.app_context():
+            nurse = db.session.execute(db.select(StaffUser).filter_by(username="e2e-teach-back")).scalar_one_or_none()
+            if nurse is None:
+                nurse = StaffUser(username="e2e-teach-back", display_name="E2E Teach-back", role="nurse",
+                                  password_hash=hash_password("not used by the browser tests"))
+                db.session.add(nurse)
+            db.session.add(TeachBack(assignment_id=self.assignment_ids[code], module_id=module_id,
+                                     key_point=key_point, learner="patient", method="teach_back",
+                                     response="verbalizes", recorded_by=nurse))
+            db.session.commit()
 
     def question(self, prompt: str, module_id: str | None = None) -> QuestionInfo:
         found = [q for q in self.by_prompt.get(squash(prompt), [])

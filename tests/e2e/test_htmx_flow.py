@@ -240,6 +240,16 @@ def test_keyboard_only(page, live_server, new_code, patient):
     done_types = set()
     for _ in range(2 * len(module.questions) + 2):
         kind = p.kind()
+        if kind == "complete" and "checkbox" not in done_types and any(q.type == "multiple" for q in module.questions):
+            # The key point with the checkbox question was parked after two misses (quiz.grading): the
+            # nurse's teach-back brings one more question on it, an unseen one.
+            parked = page.locator("#card .nurse-ending li").all_inner_texts()
+            assert parked, "the topic ended without reaching a checkbox question"
+            for key_point in parked:
+                live_server.teach_back(code, module.id, key_point)
+            page.reload()
+            page.wait_for_function("() => window.htmx !== undefined")
+            continue
         if kind == "complete" or {"radio", "checkbox"} <= done_types:
             break
         if kind == "feedback":

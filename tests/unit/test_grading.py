@@ -1,6 +1,8 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from quiz.grading import AnswerRecord, grade, module_progress
+from quiz.grading import ASK_NURSE_AFTER_MISSES, AnswerRecord, grade, module_progress
 
 QUESTIONS = [  # (question id, key point) in bank order: three key points, two or three questions each
     ("a1", "A"), ("a2", "A"),
@@ -68,18 +70,10 @@ class TestMastery:
         a = progress.key_points[0]
         assert a.relearned and a.mastered and a.first_try_correct is False and a.misses == 1
 
-    def test_repeated_misses_rotate_through_the_key_points_questions(self):
-        history = [("a1", True), ("b1", False), ("c1", True)]
-        asked = []
-        for _ in range(5):
-            nxt = module_progress(QUESTIONS, answers(*history)).next_question_id
-            asked.append(nxt)
-            history.append((nxt, False))
-        assert asked == ["b2", "b3", "b1", "b2", "b3"]  # unseen first, then the longest ago
 
     def test_never_repeats_the_question_just_answered_when_another_exists(self):
-        progress = module_progress(
-            QUESTIONS, answers(("a1", True), ("b1", True), ("c1", False), ("c2", False))
+        progress = module_progress(  # C parked, then re-taught: its re-check is not the question just missed
+            QUESTIONS, answers(("a1", True), ("b1", True), ("c1", False), ("c2", False)), taught={"C": 4}
         )
         assert progress.next_question_id == "c1"
 
@@ -87,6 +81,8 @@ class TestMastery:
         single = [("x1", "X")]
         progress = module_progress(single, [AnswerRecord("x1", "X", False)])
         assert progress.next_question_id == "x1"
+        parked = module_progress(single, [AnswerRecord("x1", "X", False)] * 2)
+        assert parked.next_question_id is None and parked.finished
 
     def test_misses_take_turns_oldest_first(self):
         progress = module_progress(
@@ -140,3 +136,112 @@ class TestWhereAmI:
     def test_missed_twice_and_not_learned_yet_still_needs_the_nurse(self):
         progress = module_progress(QUESTIONS, answers(("a1", False), ("b1", True), ("c1", True), ("a2", False)))
         assert progress.key_points[0].needs_nurse and not progress.key_points[0].mastered
+
+
+class TestParkedForTheNurse:
+    """After ASK_NURSE_AFTER_MISSES misses a key point is parked: not asked again until the nurse's
+    teach-back, then asked once."""
+
+    HISTORY = [("a1", True), ("b1", False), ("c1", True), ("b2", False)]  # B missed twice, at steps 1 and 3
+
+    def test_a_key_point_missed_twice_is_parked_and_the_module_ends(self):
+        progress = module_progress(QUESTIONS, answers(*self.HISTORY))
+        a, b, c = progress.key_points
+        assert progress.next_question_id is None
+        assert progress.finished and not progress.complete
+        assert b.parked and b.waiting_for_nurse and b.needs_nurse and not b.askable
+        assert progress.parked == (b,) and progress.questions_left == 0 and not progress.recheck_due
+        assert not progress.in_review
+
+    def test_misses_below_the_limit_change_nothing(self):
+        once = module_progress(QUESTIONS, answers(("a1", True), ("b1", False), ("c1", True)))
+        assert once.next_question_id == "b2" and not once.finished and not once.parked
+        assert once.questions_left == 1
+
+    def test_a_teach_back_after_parking_gives_one_re_check_on_an_unseen_question(self):
+        progress = module_progress(QUESTIONS, answers(*self.HISTORY), taught={"B": 4})
+        b = progress.key_points[1]
+        assert b.recheck_due and not b.parked and b.waiting_for_nurse
+        assert progress.next_question_id == "b3" and progress.next_is_recheck and progress.recheck_due
+        assert not progress.finished and progress.questions_left == 1
+
+    def test_the_re_check_is_asked_once_then_parked_again_if_missed(self):
+        history = [*self.HISTORY, ("b3", False)]
+        progress = module_progress(QUESTIONS, answers(*history), taught={"B": 4})
+        b = progress.key_points[1]
+        assert progress.next_question_id is None and b.parked and b.rechecks == (False,)
+        # A new teach-back, recorded after the missed re-check, gives one more (not the one just missed).
+        again = module_progress(QUESTIONS, answers(*history), taught={"B": 5})
+        assert again.next_question_id == "b1"  # every question seen: the longest ago
+
+    def test_a_right_re_check_masters_the_key_point(self):
+        progress = module_progress(QUESTIONS, answers(*self.HISTORY, ("b3", True)), taught={"B": 4})
+        b = progress.key_points[1]
+        assert progress.complete and progress.finished and b.mastered and not b.waiting_for_nurse
+        assert b.rechecks == (True,) and b.needs_nurse and not b.learned_on_retry
+
+    def test_a_teach_back_before_the_second_miss_gives_no_re_check(self):
+        progress = module_progress(QUESTIONS, answers(*self.HISTORY), taught={"B": 2})
+        assert progress.key_points[1].parked and progress.next_question_id is None
+
+    def test_a_re_check_waits_for_the_first_pass(self):
+        history = [("a1", False), ("a2", False)]  # A parked during the first pass
+        parked = module_progress(QUESTIONS, answers(*history))
+        assert parked.next_question_id == "b1" and parked.parked and not parked.recheck_due
+        progress = module_progress(QUESTIONS, answers(*history), taught={"A": 2})  # re-taught at once
+        assert progress.next_question_id == "b1" and progress.recheck_due and not progress.next_is_recheck
+
+
+# --- properties: whatever the patient answers, the quiz never loops -----------------------------------
+
+BANKS = st.lists(st.integers(min_value=1, max_value=4), min_size=1, max_size=5).map(
+    lambda sizes: [(f"q{k}-{i}", f"K{k}") for k, size in enumerate(sizes) for i in range(size)])
+
+
+@given(questions=BANKS, data=st.data())
+@settings(max_examples=150, deadline=None)
+def test_the_next_question_is_never_a_parked_or_learned_key_point(questions, data):
+    """Any stored history (even one the rules would not have asked: older rules, bank edits) and any
+    teach-back facts."""
+    key_points = sorted({k for _, k in questions})
+    ids = [q for q, _ in questions] + ["retired"]
+    history = data.draw(st.lists(st.tuples(st.sampled_from(ids), st.sampled_from([*key_points, "gone"]),
+                                           st.booleans()), max_size=25))
+    records = [AnswerRecord(*row) for row in history]
+    taught = data.draw(st.dictionaries(st.sampled_from(key_points), st.integers(0, len(records) + 1)))
+    progress = module_progress(questions, records, taught)
+    if progress.next_question_id is None:
+        assert progress.finished
+        return
+    point = next(k for k in progress.key_points if progress.next_question_id in k.question_ids)
+    assert not point.parked and not point.mastered and point.askable
+    assert not progress.finished
+
+
+@given(questions=BANKS, data=st.data())
+@settings(max_examples=150, deadline=None)
+def test_a_module_always_ends_after_a_bounded_number_of_answers(questions, data):
+    """Following the rules with any answers, and a nurse who sometimes re-teaches a parked key point:
+    the module ends, after at most key points x ASK_NURSE_AFTER_MISSES answers plus one per teach-back."""
+    key_points = {k for _, k in questions}
+    records: list[AnswerRecord] = []
+    taught: dict[str, int] = {}
+    teach_backs = 0
+    bound = len(key_points) * ASK_NURSE_AFTER_MISSES
+    while True:
+        progress = module_progress(questions, records, taught)
+        parked = [k.key_point for k in progress.key_points if k.parked]
+        if parked and teach_backs < 3 and data.draw(st.booleans(), label="nurse re-teaches"):
+            taught[data.draw(st.sampled_from(parked))] = len(records)  # recorded after every answer so far
+            teach_backs += 1
+            continue
+        asked = progress.next_question_id
+        if asked is None:
+            break
+        assert len(records) < bound + teach_backs, "the quiz asked more than the rules allow"
+        point = next(k for k in progress.key_points if asked in k.question_ids)
+        assert not point.parked
+        records.append(AnswerRecord(asked, point.key_point, data.draw(st.booleans(), label="right")))
+    assert progress.finished
+    assert all(k.mastered or k.parked for k in progress.key_points)
+    assert all(k.misses <= ASK_NURSE_AFTER_MISSES + teach_backs for k in progress.key_points)

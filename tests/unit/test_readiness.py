@@ -1,10 +1,12 @@
 """The ready-for-discharge rule and the nurse's status, on hand-made progress (no database)."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from quiz.grading import AnswerRecord, module_progress
-from quiz.readiness import ModuleResult, TeachBackEntry, latest_entries, readiness
+from quiz.readiness import ModuleResult, TeachBackEntry, latest_entries, readiness, teach_back_positions
 
 # A module with two key points (two questions each) and an optional one with one key point.
 STOP = [("s1", "Never stop suddenly."), ("s2", "Never stop suddenly."), ("s3", "Ask before you change a dose."),
@@ -13,9 +15,9 @@ DOSES = [("d1", "Take a missed dose when you remember."), ("d2", "Take a missed 
 NEVER = "Never stop suddenly."
 
 
-def module(answers, *, critical=True, questions=STOP, module_id="stopping", title="Stopping"):
+def module(answers, *, critical=True, questions=STOP, module_id="stopping", title="Stopping", taught=None):
     records = [AnswerRecord(q, dict(questions)[q], ok) for q, ok in answers]
-    return ModuleResult(module_id, title, critical, module_progress(questions, records))
+    return ModuleResult(module_id, title, critical, module_progress(questions, records, taught))
 
 
 def entry(id, response, key_point=NEVER, supersedes=None, module_id="stopping"):
@@ -61,15 +63,62 @@ def test_other_responses_keep_the_patient_not_ready(response):
     assert "latest teach-back" in result.reasons[0]
 
 
-def test_missed_twice_is_said_and_teach_back_alone_is_not_enough_without_mastery():
-    result = readiness([module([("s1", False), ("s3", True), ("s2", False)])], [entry(1, "verbalizes")])
+MISSED_TWICE = [("s1", False), ("s3", True), ("s2", False)]  # NEVER missed at steps 0 and 2: parked
+
+
+def test_missed_twice_is_parked_and_needs_re_teach():
+    result = readiness([module(MISSED_TWICE)], [])
     (missed,) = result.missed
-    assert missed.missed_twice and not missed.mastered and missed.understood
-    # Documented understanding, but the module is not mastered yet: in progress, not ready.
+    assert missed.missed_twice and missed.parked and not missed.mastered and not missed.recheck_due
+    assert result.status == "needs_reteach"
+    assert result.reasons[0] == f"{NEVER} (missed twice, no teach-back yet)"
+    assert result.short_reason == "1 key point to re-teach; 1 required module not finished"
+
+
+def test_a_teach_back_from_before_the_second_miss_does_not_undo_the_parking():
+    """Understanding was charted after the first miss, then the patient missed it again."""
+    result = readiness([module(MISSED_TWICE, taught={NEVER: 1})], [entry(1, "verbalizes")])
+    (missed,) = result.missed
+    assert missed.understood and missed.parked and missed.needs_teach_back
+    assert result.status == "needs_reteach"
+    assert result.reasons[0] == f"{NEVER} (missed again after the latest teach-back; re-teach it)"
+
+
+def test_after_the_teach_back_the_patient_is_in_progress_until_the_re_check():
+    result = readiness([module(MISSED_TWICE, taught={NEVER: 3})], [entry(1, "verbalizes")])
+    (missed,) = result.missed
+    assert missed.recheck_due and not missed.parked and not missed.needs_teach_back
     assert result.status == "in_progress"
-    assert result.reasons == ("Stopping: not finished (1 of 2 key points learned)",)
-    undocumented = readiness([module([("s1", False), ("s3", True), ("s2", False)])], [])
-    assert undocumented.reasons[0] == f"{NEVER} (missed twice, no teach-back yet)"
+    assert result.reasons == (
+        f"{NEVER} (teach-back recorded; the patient has one re-check question to answer)",
+        "Stopping: not finished (1 of 2 key points learned)",
+    )
+    assert result.short_reason == "1 re-check question to answer; 1 required module not finished"
+
+
+def test_a_missed_re_check_needs_re_teach_again_and_a_right_one_makes_the_patient_ready():
+    wrong = readiness([module([*MISSED_TWICE, ("s1", False)], taught={NEVER: 3})], [entry(1, "verbalizes")])
+    (missed,) = wrong.missed
+    assert missed.parked and missed.rechecks == (False,) and missed.recheck_result is False
+    assert wrong.status == "needs_reteach"
+    assert wrong.reasons[0] == f"{NEVER} (the re-check question after the teach-back was not right; re-teach it)"
+    right = readiness([module([*MISSED_TWICE, ("s1", True)], taught={NEVER: 3})], [entry(1, "verbalizes")])
+    assert right.ready and right.missed[0].recheck_result is True
+
+
+def test_teach_back_positions_count_the_answers_before_the_teaching():
+    at = [datetime(2026, 12, 1, 10, minute, tzinfo=timezone.utc) for minute in (0, 5, 10)]
+    taught = datetime(2026, 12, 1, 10, 7, tzinfo=timezone.utc)
+    entries = [TeachBackEntry(1, "stopping", NEVER, "verbalizes", None, taught)]
+    assert teach_back_positions(entries, {"stopping": at}) == {"stopping": {NEVER: 2}}
+    # Only a latest entry showing understanding gives a re-check.
+    refused = [*entries, TeachBackEntry(2, "stopping", NEVER, "refused", None, at[2] + timedelta(minutes=1))]
+    assert teach_back_positions(refused, {"stopping": at}) == {}
+    # A correction keeps the time of the teaching it corrects: no second re-check for fixing the chart.
+    corrected = [*entries, TeachBackEntry(2, "stopping", NEVER, "demonstrates", 1, at[2] + timedelta(hours=1))]
+    assert teach_back_positions(corrected, {"stopping": at}) == {"stopping": {NEVER: 2}}
+    # Modules without answers given here are left out.
+    assert teach_back_positions(entries, {}) == {}
 
 
 def test_the_latest_entry_counts():

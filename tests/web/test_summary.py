@@ -57,7 +57,7 @@ def test_finishing_everything_is_a_real_ending(client, app, bank):
     complete_module(first, miss_first=True)  # one key point learned after a second try
     second = Patient(client, modules[1])
     missed, misses = None, 0
-    for _ in range(40):  # miss one key point until the nurse is asked for, then learn it
+    for _ in range(40):  # miss one key point until it is parked for the nurse; the rest right
         page = second.card()
         if "You have finished this topic" in text(page):
             break
@@ -69,7 +69,7 @@ def test_finishing_everything_is_a_real_ending(client, app, bank):
         second.next()
     body = text(client.get("/summary"))
     assert "You have finished" in body and "Please show this screen to your nurse." in body
-    nurse = body[body.index("Talk with your nurse about"):body.index("Learned after a second try")]
+    nurse = body[body.index("Go over these with your nurse"):body.index("Learned after a second try")]
     retried = body[body.index("Learned after a second try"):body.index("How you did")]
     assert missed in nurse and missed not in retried
     assert len(re.findall(r"<li>", retried)) == 1
