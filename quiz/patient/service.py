@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..bank.meta import BankMeta, read_meta
+from .. import stats
 from ..extensions import db
 from ..grading import AnswerRecord, ModuleProgress, grade, module_progress
 from ..models import Answer, Assignment, Module, Question, utcnow
@@ -164,6 +165,7 @@ def submit_answer(
     )
     db.session.add(answer)
     try:
+        stats.answer_recorded(state, answer)  # the summary tables, in the answer's transaction
         db.session.commit()
     except IntegrityError:
         # Another request stored this step first; the first answer stands.

@@ -1,0 +1,214 @@
+"""The summary tables in the database: keeping them up to date at events, and rebuilding them.
+
+`refresh_assignment` recomputes one assignment's contribution (`contribution.py`) and adds the
+difference from what it added last time, in the caller's transaction: upserts that add to counters
+(`INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n`), so concurrent updates of the same row
+add up instead of overwriting each other. The assignment's own contribution row is locked first
+(`FOR UPDATE` on PostgreSQL; SQLite has one writer at a time), so two events of one assignment never
+both subtract the same old share.
+
+`answer_recorded` is the answer path's only call: it decides from the module state it is given,
+without a query, whether the answer is an event (a module's first answer, its first pass completing,
+the module completing) and refreshes only then.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..extensions import db
+from ..grading import AnswerRecord, module_progress
+from ..models import (
+    Answer, Assignment, AssignmentModule, Module, Patient, QuestionVersion, StatAssignment, StatChoice,
+    StatCompletion, StatContribution, StatItem, StatModule, TeachBack,
+)
+from ..readiness import TeachBackEntry
+from .contribution import (
+    COUNTERS, AnswerFact, Contribution, ModuleFacts, add_into, contribution, difference, from_json, to_json,
+)
+
+TABLES = {
+    "assignment": (StatAssignment, ("day", "unit_id")),
+    "completion": (StatCompletion, ("day", "unit_id", "bucket")),
+    "module": (StatModule, ("module_id", "day", "unit_id")),
+    "item": (StatItem, ("question_version_id", "day", "unit_id")),
+    "choice": (StatChoice, ("question_version_id", "day", "unit_id", "choice")),
+}
+
+
+def local_day(moment: datetime) -> date:
+    return moment.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).date()
+
+
+def _insert(table):
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def apply(delta: Contribution) -> None:
+    """Add every row of `delta` to its summary table (creating rows as needed)."""
+    for name, rows in delta.items():
+        model, keys = TABLES[name]
+        if not rows:
+            continue
+        table = model.__table__
+        params = [dict(zip(keys, key)) | row for key, row in rows.items()]
+        statement = _insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={c: table.c[c] + statement.excluded[c] for c in COUNTERS[name]},
+        )
+        db.session.execute(statement, params)
+
+
+# --- Reading one assignment's facts -------------------------------------------------------------------
+
+def _served(module_ids: Iterable[str]) -> dict[str, tuple[tuple[str, str], ...]]:
+    from ..patient.service import served_questions
+
+    wanted = set(module_ids)
+    out: dict[str, list] = {m: [] for m in wanted}
+    for question in served_questions():
+        if question.module_id in wanted:
+            out[question.module_id].append((question.id, question.current_version.key_point))
+    return {m: tuple(q) for m, q in out.items()}
+
+
+def _facts(assignment_id: int):
+    row = db.session.execute(
+        select(Assignment.created_at, Patient.unit_id).join(Patient, Assignment.patient_id == Patient.id)
+        .where(Assignment.id == assignment_id)
+    ).one()
+    links = db.session.execute(
+        select(Module.id, Module.title, Module.critical)
+        .join(AssignmentModule, AssignmentModule.module_id == Module.id)
+        .where(AssignmentModule.assignment_id == assignment_id).order_by(AssignmentModule.position)
+    ).all()
+    answers: dict[str, list[AnswerFact]] = defaultdict(list)
+    for a in db.session.execute(
+        select(Answer.module_id, Answer.question_id, Answer.question_version_id, QuestionVersion.key_point,
+               Answer.correct, Answer.selected, Answer.created_at)
+        .join(QuestionVersion, Answer.question_version_id == QuestionVersion.id)
+        .where(Answer.assignment_id == assignment_id).order_by(Answer.module_id, Answer.step)
+    ):
+        answers[a.module_id].append(AnswerFact(a.question_id, a.question_version_id, a.key_point, a.correct,
+                                               tuple(a.selected), a.created_at))
+    entries = [TeachBackEntry(t.id, t.module_id, t.key_point, t.response, t.supersedes_id)
+               for t in db.session.execute(select(TeachBack).where(TeachBack.assignment_id == assignment_id)).scalars()]
+    served = _served(m.id for m in links)
+    modules = [ModuleFacts(m.id, m.title, m.critical, served[m.id], tuple(answers[m.id])) for m in links]
+    return row.created_at, row.unit_id, modules, entries
+
+
+def assignment_contribution(assignment_id: int) -> Contribution:
+    created_at, unit_id, modules, entries = _facts(assignment_id)
+    return contribution(local_day(created_at), unit_id, created_at, modules, entries)
+
+
+def refresh_assignment(assignment_id: int) -> None:
+    """Bring the summary tables up to date with one assignment (call after its change is flushed)."""
+    db.session.flush()
+    db.session.execute(_insert(StatContribution.__table__).values(assignment_id=assignment_id, data=[])
+                       .on_conflict_do_nothing(index_elements=["assignment_id"]))
+    stored = db.session.execute(
+        select(StatContribution).where(StatContribution.assignment_id == assignment_id).with_for_update()
+        .execution_options(populate_existing=True)  # what the lock holder committed, not a stale copy
+    ).scalar_one()
+    new = assignment_contribution(assignment_id)
+    apply(difference(new, from_json(stored.data)))
+    stored.data = to_json(new)
+
+
+def answer_recorded(state, answer: Answer) -> None:
+    """The answer path's hook, called with the module state from before `answer` (not yet committed).
+    Refreshes the statistics only when the answer is an event (see `contribution`)."""
+    before = state.progress
+    records = [AnswerRecord(a.question_id, a.version.key_point, a.correct) for a in state.answers]
+    key_point = next(q.current_version.key_point for q in state.questions if q.id == answer.question_id)
+    after = module_progress([(q.id, q.current_version.key_point) for q in state.questions],
+                            records + [AnswerRecord(answer.question_id, key_point, answer.correct)])
+    first_pass = all(k.attempted for k in after.key_points)
+    if (not state.answers or (first_pass and not all(k.attempted for k in before.key_points))
+            or (after.complete and not before.complete)):
+        refresh_assignment(answer.assignment_id)
+
+
+# --- Rebuilding everything from the raw answers ---------------------------------------------------------
+
+def recompute() -> tuple[Contribution, dict[int, Contribution]]:
+    """Every assignment's contribution and their sum, from the raw tables (reads answers in one pass)."""
+    tz = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    assignments = db.session.execute(
+        select(Assignment.id, Assignment.created_at, Patient.unit_id).join(Patient, Assignment.patient_id == Patient.id)
+    ).all()
+    links: dict[int, list] = defaultdict(list)
+    for link in db.session.execute(
+        select(AssignmentModule.assignment_id, Module.id, Module.title, Module.critical)
+        .join(Module, AssignmentModule.module_id == Module.id).order_by(AssignmentModule.assignment_id,
+                                                                         AssignmentModule.position)
+    ):
+        links[link.assignment_id].append(link)
+    served = _served({link.id for rows in links.values() for link in rows})
+    key_points = dict(db.session.execute(select(QuestionVersion.id, QuestionVersion.key_point)).all())
+    answers: dict[int, dict[str, list[AnswerFact]]] = defaultdict(lambda: defaultdict(list))
+    for a in db.session.execute(
+        select(Answer.assignment_id, Answer.module_id, Answer.question_id, Answer.question_version_id,
+               Answer.correct, Answer.selected, Answer.created_at)
+        .order_by(Answer.assignment_id, Answer.module_id, Answer.step)
+        .execution_options(yield_per=20000)
+    ):
+        answers[a.assignment_id][a.module_id].append(AnswerFact(
+            a.question_id, a.question_version_id, key_points[a.question_version_id], a.correct,
+            tuple(a.selected), a.created_at))
+    entries: dict[int, list] = defaultdict(list)
+    for t in db.session.execute(select(TeachBack.id, TeachBack.assignment_id, TeachBack.module_id,
+                                       TeachBack.key_point, TeachBack.response, TeachBack.supersedes_id)):
+        entries[t.assignment_id].append(TeachBackEntry(t.id, t.module_id, t.key_point, t.response, t.supersedes_id))
+    total: Contribution = {}
+    each: dict[int, Contribution] = {}
+    for a in assignments:
+        mine = answers.pop(a.id, {})
+        modules = [ModuleFacts(m.id, m.title, m.critical, served[m.id], tuple(mine.get(m.id, ())))
+                   for m in links.get(a.id, [])]
+        share = contribution(a.created_at.astimezone(tz).date(), a.unit_id, a.created_at, modules,
+                             entries.get(a.id, []))
+        each[a.id] = share
+        add_into(total, share)
+    return total, each
+
+
+def rebuild() -> Contribution:
+    """Empty the summary tables and fill them again from the raw answers. The caller commits (one
+    transaction: readers see the old figures until then)."""
+    total, each = recompute()
+    for model, _ in TABLES.values():
+        db.session.execute(delete(model))
+    db.session.execute(delete(StatContribution))
+    apply(total)
+    rows = [{"assignment_id": a, "data": to_json(c)} for a, c in each.items()]
+    for start in range(0, len(rows), 5000):
+        db.session.execute(StatContribution.__table__.insert(), rows[start:start + 5000])
+    return total
+
+
+def stored_tables() -> Contribution:
+    """The summary tables as they are, in the shape of a contribution (rows of zeros left out)."""
+    out: Contribution = {}
+    for name, (model, keys) in TABLES.items():
+        table = model.__table__
+        for row in db.session.execute(select(table)).mappings():
+            counters = {c: row[c] for c in COUNTERS[name]}
+            if any(counters.values()):
+                out.setdefault(name, {})[tuple(row[k] for k in keys)] = counters
+    return out
+
+
+def without_zero_rows(value: Contribution) -> Contribution:
+    return {t: {k: r for k, r in rows.items() if any(r.values())} for t, rows in value.items()
+            if any(any(r.values()) for r in rows.values())}
