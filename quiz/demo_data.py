@@ -11,7 +11,9 @@ points missed first time. The questions are asked in the order the quiz itself a
 (`grading.module_progress`).
 
 Deterministic: the same seed and the same end day (`--until`, default today) give the same rows.
-Rows are inserted in batches with core `INSERT`s (executemany), then the summary tables are rebuilt.
+Rows are inserted in batches with core `INSERT`s (executemany). Each synthetic assignment's share of
+the summary tables is computed as it is made, by the same function the live updates and the rebuild
+use (`quiz.stats.contribution`), and added at the end: no second pass over a million answers.
 Synthetic assignments have no usable access code (their code hash is not a code's).
 """
 from __future__ import annotations
@@ -27,9 +29,11 @@ from sqlalchemy import func, insert, select, text
 from .extensions import db
 from .grading import AnswerRecord, module_progress
 from .models import (
-    Answer, Assignment, AssignmentModule, Module, Patient, StaffUser, TeachBack, Unit, staff_unit,
+    Answer, Assignment, AssignmentModule, Module, Patient, StaffUser, StatContribution, TeachBack, Unit,
 )
 from .passwords import hash_password
+from .readiness import TeachBackEntry
+from .stats.contribution import AnswerFact, Contribution, ModuleFacts, add_into, contribution, to_json
 
 UNITS = ("Neurology", "Neuro-rehabilitation", "Spinal injuries", "Medicine for older people",
          "Orthopaedics", "Multiple sclerosis day unit")
@@ -111,7 +115,7 @@ def _sigmoid(value: float) -> float:
 def generate(patients: int, seed: int = 1, until: date | None = None, days: int = 180) -> Generated:
     """Add `patients` synthetic patients (one assignment each) made over the `days` days up to
     `until`. The caller commits."""
-    from . import stats
+    from .stats.store import apply, local_day
 
     if patients < 1:
         raise DemoDataError("--patients must be at least 1")
@@ -142,6 +146,8 @@ def generate(patients: int, seed: int = 1, until: date | None = None, days: int 
                                                       _next_id(Answer), _next_id(TeachBack))
     first_answer, first_entry = answer_id, entry_id
     patient_rows, assignment_rows, link_rows, answer_rows, entry_rows = [], [], [], [], []
+    total: Contribution = {}
+    share_rows: list[dict] = []
     span = days * 86400
     for p in range(patients):
         unit_id = rng.choices(unit_ids, unit_weights)[0]
@@ -157,12 +163,17 @@ def generate(patients: int, seed: int = 1, until: date | None = None, days: int 
                                     expires_at=made + timedelta(days=14), revoked_at=None, is_demo=False))
         moment = made + timedelta(hours=rng.expovariate(1 / 6))
         engaged = rng.random() < 0.9
+        facts: list[ModuleFacts] = []
+        entries: list[TeachBackEntry] = []
         for position, module_id in enumerate(chosen):
             link_rows.append(dict(assignment_id=assignment_id, module_id=module_id, position=position))
-            if not engaged:
-                continue
             questions = by_module[module_id]
             pairs = [(q.id, q.current_version.key_point) for q in questions]
+            module = next(m for m in modules if m.id == module_id)
+            if not engaged:
+                facts.append(ModuleFacts(module_id, module.title, module.critical, tuple(pairs), ()))
+                continue
+            module_facts: list[AnswerFact] = []
             by_id = {q.id: q for q in questions}
             records: list[AnswerRecord] = []
             misses: dict[str, int] = {}
@@ -197,6 +208,8 @@ def generate(patients: int, seed: int = 1, until: date | None = None, days: int 
                 answer_id += 1
                 step += 1
                 records.append(AnswerRecord(question.id, key_point, correct))
+                module_facts.append(AnswerFact(question.id, version.id, key_point, correct, tuple(selected), moment))
+            facts.append(ModuleFacts(module_id, module.title, module.critical, tuple(pairs), tuple(module_facts)))
             for point in module_progress(pairs, records).key_points:
                 if point.first_try_correct is False and rng.random() < 0.7:
                     response = rng.choices(["verbalizes", "demonstrates", "needs_reinforcement", "no_evidence"],
@@ -207,21 +220,25 @@ def generate(patients: int, seed: int = 1, until: date | None = None, days: int 
                                            response=response, note=None, recorded_by_id=nurse_id,
                                            recorded_at=moment + timedelta(hours=rng.uniform(0.5, 8)),
                                            supersedes_id=None))
+                    entries.append(TeachBackEntry(entry_id, module_id, point.key_point, response))
                     entry_id += 1
             moment += timedelta(minutes=rng.expovariate(1 / 90))
+        share = contribution(local_day(made), unit_id, made, facts, entries)
+        add_into(total, share)
+        share_rows.append(dict(assignment_id=assignment_id, data=to_json(share)))
         patient_id += 1
         assignment_id += 1
         if len(answer_rows) >= 5 * BATCH:  # keep memory flat at a million answers
-            _flush(patient_rows, assignment_rows, link_rows, answer_rows, entry_rows)
+            _flush(patient_rows, assignment_rows, link_rows, answer_rows, entry_rows, share_rows)
     totals = Generated(patients, answer_id - first_answer, entry_id - first_entry)
-    _flush(patient_rows, assignment_rows, link_rows, answer_rows, entry_rows)
+    _flush(patient_rows, assignment_rows, link_rows, answer_rows, entry_rows, share_rows)
     _fix_sequences(Patient, Assignment, Answer, TeachBack)
-    stats.rebuild()
+    apply(total)
     return totals
 
 
-def _flush(patient_rows, assignment_rows, link_rows, answer_rows, entry_rows) -> None:
+def _flush(patient_rows, assignment_rows, link_rows, answer_rows, entry_rows, share_rows) -> None:
     for model, rows in ((Patient, patient_rows), (Assignment, assignment_rows), (AssignmentModule, link_rows),
-                        (Answer, answer_rows), (TeachBack, entry_rows)):
+                        (Answer, answer_rows), (TeachBack, entry_rows), (StatContribution, share_rows)):
         _insert(model, rows)
         rows.clear()

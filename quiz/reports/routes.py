@@ -49,7 +49,7 @@ def _filters() -> tuple[FilterForm, service.Filters, bool]:
     why, next to the field)."""
     units, modules = service.units(), service.modules()
     form = FilterForm(formdata=request.args)
-    form.unit.choices = [("", "All units")] + [(str(u.id), u.name) for u in units]
+    form.unit.choices = [("", "All units")] + [(u.id, u.title) for u in units]
     form.module.choices = [("", "All modules")] + [(m.id, m.title) for m in modules]
     default = service.default_filters()
     if not request.args:
@@ -116,7 +116,7 @@ def question(question_id: str):
         abort(404)
     from ..sources.routes import citation_view
 
-    citations = [citation_view(c) for c in report.current.version.citations]
+    citations = [citation_view(c) for c in report.full(report.current).citations]
     return render_template("reports/question.html", form=form, filters=filters, report=report,
                            citations=citations), (200 if valid else 422)
 
@@ -129,7 +129,7 @@ def _fmt(value: float | None, digits: int = 3):
 
 def _item_csv_rows(rows):
     for r in rows:
-        yield [r.version.question.module_id, r.question_id, r.number, "yes" if r.current else "no",
+        yield [r.version.module_id, r.question_id, r.number, "yes" if r.current else "no",
                r.version.key_point, r.version.prompt, r.sums.n, _fmt(r.facility), _fmt(r.discrimination),
                _fmt(r.mean_tries, 2), " | ".join(f"{c.text}: {_pct(c.share)}" for c in r.choices),
                " | ".join(f.reason for f in r.flags)]

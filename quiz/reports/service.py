@@ -10,8 +10,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, func, select
 
 from ..extensions import db
 from ..models import (
@@ -33,13 +32,8 @@ class Filters:
     unit_id: int | None = None
     module_id: str | None = None
 
-    def where(self, model, module: bool = False) -> list:
-        clauses = [model.day >= self.start, model.day <= self.end]
-        if self.unit_id is not None:
-            clauses.append(model.unit_id == self.unit_id)
-        if module and self.module_id is not None:
-            clauses.append(model.module_id == self.module_id)
-        return clauses
+    def params(self) -> dict:
+        return {"start": self.start, "end": self.end, "unit": self.unit_id, "module": self.module_id}
 
     def args(self, **extra: str) -> dict[str, str]:
         """As query-string arguments (the CSV links carry the current filters), plus `extra`."""
@@ -51,6 +45,38 @@ class Filters:
         return out
 
 
+# Statements are built once per shape (which filters are set) and reused with bound values: a report
+# page runs a handful of small aggregate queries, and building SQL expressions on every request would
+# cost more than running them.
+_STATEMENTS: dict[tuple, object] = {}
+
+
+def _statement(name: str, model, columns: tuple, group_by: tuple, filters: Filters, module: bool = False,
+               extra_where=None):
+    key = (name, filters.unit_id is not None, module and filters.module_id is not None)
+    if key not in _STATEMENTS:
+        model = model.__table__.c
+        columns = tuple(model[c.key] for c in columns)
+        group_by = tuple(model[c.key] for c in group_by)
+        where = [model.day >= bindparam("start"), model.day <= bindparam("end")]
+        if key[1]:
+            where.append(model.unit_id == bindparam("unit"))
+        if key[2]:
+            where.append(model.module_id == bindparam("module"))
+        if extra_where is not None:
+            where.append(extra_where)
+        sums = [func.coalesce(func.sum(c), 0) for c in columns]
+        _STATEMENTS[key] = select(*group_by, *sums).where(*where).group_by(*group_by) if group_by \
+            else select(*sums).where(*where)
+    return _STATEMENTS[key]
+
+
+def _rows(name: str, model, columns: tuple, group_by: tuple, filters: Filters, module: bool = False):
+    statement = _statement(name, model, columns, group_by, filters, module)
+    # Plain Core on the session's connection: these read summary rows, no ORM objects.
+    return db.session.connection().execute(statement, filters.params()).all()
+
+
 def today() -> date:
     return datetime.now(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).date()
 
@@ -60,12 +86,50 @@ def default_filters() -> Filters:
     return Filters(end - timedelta(weeks=DEFAULT_WEEKS) + timedelta(days=1), end)
 
 
-def units() -> list[Unit]:
-    return list(db.session.execute(select(Unit).order_by(Unit.name)).scalars())
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    title: str
 
 
-def modules() -> list[Module]:
-    return list(db.session.execute(select(Module).order_by(Module.position, Module.id)).scalars())
+def units() -> list[Choice]:
+    return [Choice(str(i), n) for i, n in db.session.execute(select(Unit.id, Unit.name).order_by(Unit.name))]
+
+
+def modules() -> list[Choice]:
+    return [Choice(i, t) for i, t in db.session.execute(select(Module.id, Module.title).order_by(Module.position, Module.id))]
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """What the reports need of a question version (read with one plain query, not as ORM objects)."""
+
+    id: int
+    question_id: str
+    module_id: str
+    module_title: str
+    number: int        # 1 for a question's first version, 2 for the next...
+    current: bool
+    key_point: str
+    prompt: str
+    choices: tuple[tuple[str, bool], ...]
+
+
+def versions(module_id: str | None = None) -> list[VersionInfo]:
+    """Every question version in bank order (module, question, version)."""
+    query = (select(QuestionVersion.id, QuestionVersion.question_id, Question.module_id, Module.title,
+                    QuestionVersion.fingerprint == Question.current_fingerprint, QuestionVersion.key_point,
+                    QuestionVersion.prompt, QuestionVersion.choices)
+             .join(Question, QuestionVersion.question_id == Question.id).join(Module, Question.module_id == Module.id)
+             .order_by(Module.position, Module.id, Question.position, Question.id, QuestionVersion.id))
+    out: list[VersionInfo] = []
+    numbers: dict[str, int] = defaultdict(int)
+    for row in db.session.execute(query):
+        numbers[row[1]] += 1
+        if module_id is None or row[2] == module_id:
+            out.append(VersionInfo(row[0], row[1], row[2], row[3], numbers[row[1]], bool(row[4]), row[5], row[6],
+                                   tuple((c["text"], bool(c["correct"])) for c in row[7])))
+    return out
 
 
 # --- Dashboard -------------------------------------------------------------------------------------------
@@ -141,34 +205,32 @@ class Dashboard:
         return share(self.ready, self.made)
 
 
-def _sum(*columns):
-    return [func.coalesce(func.sum(c), 0) for c in columns]
+A, M = StatAssignment, StatModule
+
+
+def summary(filters: Filters) -> tuple[int, int, int, int, float | None]:
+    """Assignments made, started, completed, ready, and the median minutes to completion."""
+    made, started, completed, ready = _rows("assignments", A, (A.made, A.started, A.completed, A.ready), (),
+                                            filters)[0]
+    histogram = {int(b): int(n) for b, n in _rows("completion", StatCompletion, (StatCompletion.n,),
+                                                  (StatCompletion.bucket,), filters)}
+    return int(made), int(started), int(completed), int(ready), median_from_histogram(histogram)
+
+
+def module_rows(filters: Filters) -> list[ModuleRow]:
+    titles = {m.id: (i, m.title) for i, m in enumerate(modules())}
+    rows = [ModuleRow(r[0], titles.get(r[0], (0, r[0]))[1], *map(int, r[1:]))
+            for r in _rows("modules", M, (M.assigned, M.started, M.first_pass, M.completed, M.ft_correct, M.ft_total),
+                           (M.module_id,), filters, module=True)]
+    rows = [r for r in rows if r.assigned or r.started]
+    rows.sort(key=lambda r: titles.get(r.module_id, (len(titles), ""))[0])
+    return rows
 
 
 def dashboard(filters: Filters) -> Dashboard:
-    made, started, completed, ready = db.session.execute(
-        select(*_sum(StatAssignment.made, StatAssignment.started, StatAssignment.completed, StatAssignment.ready))
-        .where(*filters.where(StatAssignment))
-    ).one()
-    histogram = dict(db.session.execute(
-        select(StatCompletion.bucket, func.sum(StatCompletion.n)).where(*filters.where(StatCompletion))
-        .group_by(StatCompletion.bucket)
-    ).all())
-    titles = {m.id: m.title for m in modules()}
-    order = {m.id: i for i, m in enumerate(modules())}
-    module_rows = [
-        ModuleRow(r.module_id, titles.get(r.module_id, r.module_id), *map(int, r[1:]))
-        for r in db.session.execute(
-            select(StatModule.module_id, *_sum(StatModule.assigned, StatModule.started, StatModule.first_pass,
-                                               StatModule.completed, StatModule.ft_correct, StatModule.ft_total))
-            .where(*filters.where(StatModule, module=True)).group_by(StatModule.module_id)
-        )
-    ]
-    module_rows = [r for r in module_rows if r.assigned or r.started]
-    module_rows.sort(key=lambda r: order.get(r.module_id, len(order)))
-    return Dashboard(filters, int(made), int(started), int(completed), int(ready),
-                     median_from_histogram({int(b): int(n) for b, n in histogram.items()}),
-                     module_rows, most_missed(filters), weekly(filters))
+    made, started, completed, ready, median = summary(filters)
+    return Dashboard(filters, made, started, completed, ready, median, module_rows(filters), most_missed(filters),
+                     weekly(filters))
 
 
 def _monday(day: date) -> date:
@@ -182,17 +244,11 @@ def weekly(filters: Filters) -> list[WeekRow]:
     while monday <= filters.end:
         weeks[monday] = WeekRow(monday)
         monday += timedelta(weeks=1)
-    for day, made, completed in db.session.execute(
-        select(StatAssignment.day, *_sum(StatAssignment.made, StatAssignment.completed))
-        .where(*filters.where(StatAssignment)).group_by(StatAssignment.day)
-    ):
+    for day, made, completed in _rows("weekly-assignments", A, (A.made, A.completed), (A.day,), filters):
         row = weeks[_monday(day)]
         row.made += int(made)
         row.completed += int(completed)
-    for day, correct, total in db.session.execute(
-        select(StatModule.day, *_sum(StatModule.ft_correct, StatModule.ft_total))
-        .where(*filters.where(StatModule, module=True)).group_by(StatModule.day)
-    ):
+    for day, correct, total in _rows("weekly-modules", M, (M.ft_correct, M.ft_total), (M.day,), filters, module=True):
         row = weeks[_monday(day)]
         row.ft_correct += int(correct)
         row.ft_total += int(total)
@@ -211,10 +267,7 @@ class ChoiceRow:
 
 @dataclass
 class ItemRow:
-    version: QuestionVersion
-    number: int          # 1 for a question's first version, 2 for the next...
-    current: bool
-    module_title: str
+    version: VersionInfo
     sums: ItemSums
     choices: list[ChoiceRow] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
@@ -222,6 +275,18 @@ class ItemRow:
     @property
     def question_id(self) -> str:
         return self.version.question_id
+
+    @property
+    def number(self) -> int:
+        return self.version.number
+
+    @property
+    def current(self) -> bool:
+        return self.version.current
+
+    @property
+    def module_title(self) -> str:
+        return self.version.module_title
 
     @property
     def facility(self) -> float | None:
@@ -236,65 +301,37 @@ class ItemRow:
         return mean_tries_to_mastery(self.sums)
 
 
-def _item_sums(filters: Filters, version_ids=None) -> dict[int, ItemSums]:
-    where = filters.where(StatItem)
-    if version_ids is not None:
-        where.append(StatItem.question_version_id.in_(version_ids))
+I = StatItem
+
+
+def _item_sums(filters: Filters, choices: bool = True) -> dict[int, ItemSums]:
     sums: dict[int, ItemSums] = {}
-    for r in db.session.execute(
-        select(StatItem.question_version_id, *_sum(StatItem.n, StatItem.sum_x, StatItem.sum_y, StatItem.sum_xy,
-                                                   StatItem.sum_xx, StatItem.sum_yy, StatItem.mastered,
-                                                   StatItem.tries))
-        .where(*where).group_by(StatItem.question_version_id)
-    ):
+    for r in _rows("items", I, (I.n, I.sum_x, I.sum_y, I.sum_xy, I.sum_xx, I.sum_yy, I.mastered, I.tries),
+                   (I.question_version_id,), filters):
         sums[r[0]] = ItemSums(*map(int, r[1:]))
-    cwhere = filters.where(StatChoice)
-    if version_ids is not None:
-        cwhere.append(StatChoice.question_version_id.in_(version_ids))
-    for version_id, choice, n in db.session.execute(
-        select(StatChoice.question_version_id, StatChoice.choice, func.sum(StatChoice.n))
-        .where(*cwhere).group_by(StatChoice.question_version_id, StatChoice.choice)
-    ):
-        sums.setdefault(version_id, ItemSums()).choices[int(choice)] = int(n)
+    if choices:
+        for version_id, choice, n in _rows("choices", StatChoice, (StatChoice.n,),
+                                           (StatChoice.question_version_id, StatChoice.choice), filters):
+            sums.setdefault(version_id, ItemSums()).choices[int(choice)] = int(n)
     return sums
 
 
-def _item_row(version: QuestionVersion, number: int, sums: ItemSums | None) -> ItemRow:
+def _item_row(version: VersionInfo, sums: ItemSums | None) -> ItemRow:
     sums = sums or ItemSums()
-    texts = [c["text"] for c in version.choices]
-    correct = [bool(c["correct"]) for c in version.choices]
+    texts = [text for text, _ in version.choices]
+    correct = [ok for _, ok in version.choices]
     shares = choice_shares(sums, len(texts))
-    row = ItemRow(version, number, version.fingerprint == version.question.current_fingerprint,
-                  version.question.module.title, sums)
+    row = ItemRow(version, sums)
     row.choices = [ChoiceRow(t, ok, sums.choices.get(i, 0), s) for i, (t, ok, s) in enumerate(zip(texts, correct, shares))]
     row.flags = flags(sums, correct, texts)
     return row
 
 
-def _versions(question_id: str | None = None, module_id: str | None = None) -> list[QuestionVersion]:
-    query = (select(QuestionVersion).join(Question)
-             .options(selectinload(QuestionVersion.question).selectinload(Question.module))
-             .order_by(Question.module_id, Question.position, Question.id, QuestionVersion.id))
-    if question_id is not None:
-        query = query.where(QuestionVersion.question_id == question_id)
-    if module_id is not None:
-        query = query.where(Question.module_id == module_id)
-    return list(db.session.execute(query).scalars())
-
-
 def items(filters: Filters, flagged_only: bool = False) -> list[ItemRow]:
-    """One row per question version that was answered in the range (a version nobody answered has no
-    statistics to show), in bank order."""
+    """One row per question version answered in the range (a version nobody answered has no statistics
+    to show), in bank order."""
     sums = _item_sums(filters)
-    rows: list[ItemRow] = []
-    numbers: dict[str, int] = defaultdict(int)
-    order = {m.id: i for i, m in enumerate(modules())}
-    for version in _versions(module_id=filters.module_id):
-        numbers[version.question_id] += 1
-        if version.id in sums and sums[version.id].n:
-            rows.append(_item_row(version, numbers[version.question_id], sums[version.id]))
-    rows.sort(key=lambda r: (order.get(r.version.question.module_id, 0), r.version.question.position,
-                             r.question_id, r.number))
+    rows = [_item_row(v, sums[v.id]) for v in versions(filters.module_id) if v.id in sums and sums[v.id].n]
     if flagged_only:
         rows = [r for r in rows if r.flags]
     return rows
@@ -302,12 +339,12 @@ def items(filters: Filters, flagged_only: bool = False) -> list[ItemRow]:
 
 def most_missed(filters: Filters) -> list[MissedRow]:
     """Key points by share missed on the first try (versions sharing a key point sentence add up)."""
-    sums = _item_sums(filters)
+    sums = _item_sums(filters, choices=False)
     totals: dict[tuple[str, str], list[int]] = {}
-    for version in _versions(module_id=filters.module_id):
+    for version in versions(filters.module_id):
         found = sums.get(version.id)
         if found and found.n:
-            entry = totals.setdefault((version.question.module.title, version.key_point), [0, 0])
+            entry = totals.setdefault((version.module_title, version.key_point), [0, 0])
             entry[0] += found.n
             entry[1] += found.n - found.sum_x
     rows = [MissedRow(title, key_point, n, misses) for (title, key_point), (n, misses) in totals.items() if misses]
@@ -324,17 +361,21 @@ class QuestionReport:
     def current(self) -> ItemRow:
         return next(r for r in self.rows if r.current)
 
+    def full(self, row: ItemRow) -> QuestionVersion:
+        """The stored version of a row (its explanation, citations, review, date)."""
+        return next(v for v in self.question.versions if v.id == row.version.id)
+
     @property
     def earlier(self) -> list[ItemRow]:
         return [r for r in self.rows if not r.current]
 
 
 def question_report(question_id: str, filters: Filters) -> QuestionReport | None:
-    versions = _versions(question_id=question_id)
-    if not versions:
+    question = db.session.get(Question, question_id)
+    if question is None:
         return None
-    sums = _item_sums(filters, [v.id for v in versions])
-    rows = [_item_row(v, i + 1, sums.get(v.id)) for i, v in enumerate(versions)]
-    if not any(r.current for r in rows):
+    infos = [v for v in versions(question.module_id) if v.question_id == question_id]
+    if not any(v.current for v in infos):
         return None
-    return QuestionReport(versions[0].question, rows)
+    sums = _item_sums(filters)
+    return QuestionReport(question, [_item_row(v, sums.get(v.id)) for v in infos])
