@@ -362,16 +362,23 @@ for _table in APPEND_ONLY_TABLES:
 
 
 # --- Statistics: sufficient statistics for the administrator reports (see quiz.stats) ---------------
-# Sums over assignments, keyed by the day the assignment was made (in DISPLAY_TIMEZONE) and the
-# patient's unit. Rows only ever hold sums: a page adds a bounded number of them, never scans answers.
+# Sums over assignments, keyed by the day (and, again, the week) the assignment was made (in
+# DISPLAY_TIMEZONE) and the patient's unit. Rows only ever hold sums: a page adds a bounded number of
+# them, never scans answers. The primary keys start with (period, day): the range a page reads.
 
 def _counter(big: bool = False):
     return mapped_column(types.BigInteger if big else Integer, default=0, server_default="0")
 
 
+def _period():
+    # "d": a day's row; "w": a week's row, dated by its Monday (quiz.stats.contribution).
+    return mapped_column(String(1), CheckConstraint("period IN ('d', 'w')", name="period"), primary_key=True)
+
+
 class StatAssignment(db.Model):
     __tablename__ = "stat_assignment"
 
+    period: Mapped[str] = _period()
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
     made: Mapped[int] = _counter()
@@ -385,6 +392,7 @@ class StatCompletion(db.Model):
 
     __tablename__ = "stat_completion"
 
+    period: Mapped[str] = _period()
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -394,9 +402,10 @@ class StatCompletion(db.Model):
 class StatModule(db.Model):
     __tablename__ = "stat_module"
 
-    module_id: Mapped[str] = mapped_column(ForeignKey("module.id"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    period: Mapped[str] = _period()
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+    module_id: Mapped[str] = mapped_column(ForeignKey("module.id"), primary_key=True)
     assigned: Mapped[int] = _counter()
     started: Mapped[int] = _counter()
     first_pass: Mapped[int] = _counter()
@@ -411,9 +420,10 @@ class StatItem(db.Model):
 
     __tablename__ = "stat_item"
 
-    question_version_id: Mapped[int] = mapped_column(ForeignKey("question_version.id"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    period: Mapped[str] = _period()
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+    question_version_id: Mapped[int] = mapped_column(ForeignKey("question_version.id"), primary_key=True)
     n: Mapped[int] = _counter()
     sum_x: Mapped[int] = _counter(big=True)
     sum_y: Mapped[int] = _counter(big=True)
@@ -429,9 +439,10 @@ class StatChoice(db.Model):
 
     __tablename__ = "stat_choice"
 
-    question_version_id: Mapped[int] = mapped_column(ForeignKey("question_version.id"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    period: Mapped[str] = _period()
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+    question_version_id: Mapped[int] = mapped_column(ForeignKey("question_version.id"), primary_key=True)
     choice: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     n: Mapped[int] = _counter()
 

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from ..extensions import db
 from ..models import (
@@ -33,7 +33,18 @@ class Filters:
     module_id: str | None = None
 
     def params(self) -> dict:
-        return {"start": self.start, "end": self.end, "unit": self.unit_id, "module": self.module_id}
+        """The range as whole weeks (read from the weekly rows) and the days before and after them
+        (read from the daily rows): at most 6 + 6 daily rows per unit and key, however long the range."""
+        first = self.start + timedelta(days=(7 - self.start.weekday()) % 7)  # first Monday in range
+        last = self.end - timedelta(days=(self.end.weekday() + 1) % 7)      # last Sunday in range
+        if first + timedelta(days=6) <= last:
+            weeks = (first, last - timedelta(days=6))
+            days = ((self.start, first - timedelta(days=1)), (last + timedelta(days=1), self.end))
+        else:  # no whole week inside: days only
+            weeks = (self.end, self.start)  # empty
+            days = ((self.start, self.end), (self.end, self.start))
+        return {"week_from": weeks[0], "week_to": weeks[1], "head_from": days[0][0], "head_to": days[0][1],
+                "tail_from": days[1][0], "tail_to": days[1][1], "unit": self.unit_id, "module": self.module_id}
 
     def args(self, **extra: str) -> dict[str, str]:
         """As query-string arguments (the CSV links carry the current filters), plus `extra`."""
@@ -58,7 +69,12 @@ def _statement(name: str, model, columns: tuple, group_by: tuple, filters: Filte
         model = model.__table__.c
         columns = tuple(model[c.key] for c in columns)
         group_by = tuple(model[c.key] for c in group_by)
-        where = [model.day >= bindparam("start"), model.day <= bindparam("end")]
+        day, period = model.day, model.period
+        where = [or_(
+            and_(period == "w", day >= bindparam("week_from"), day <= bindparam("week_to")),
+            and_(period == "d", or_(and_(day >= bindparam("head_from"), day <= bindparam("head_to")),
+                                    and_(day >= bindparam("tail_from"), day <= bindparam("tail_to")))),
+        )]
         if key[1]:
             where.append(model.unit_id == bindparam("unit"))
         if key[2]:
@@ -82,8 +98,9 @@ def today() -> date:
 
 
 def default_filters() -> Filters:
+    """The last 12 weeks, this one included (Monday to today)."""
     end = today()
-    return Filters(end - timedelta(weeks=DEFAULT_WEEKS) + timedelta(days=1), end)
+    return Filters(end - timedelta(days=end.weekday(), weeks=DEFAULT_WEEKS - 1), end)
 
 
 @dataclass(frozen=True)

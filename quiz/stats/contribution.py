@@ -13,19 +13,23 @@ it is constant, so updating only at events loses nothing.
 Everything is dated by the day the assignment was made (a cohort): "of the assignments made in these
 weeks, how many were completed, how did their first tries go". Counts therefore never move between
 days, and a date filter means one thing on every figure.
+
+Every row is kept twice: per day (period "d") and per week (period "w", dated by its Monday). A date
+range reads whole weeks from the weekly rows and only the days at its two ends from the daily rows, so
+a page adds at most 12 days' and one row per week of summaries, however full the tables are.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from ..grading import AnswerRecord, module_progress
 from ..readiness import ModuleResult, TeachBackEntry, readiness
 from .figures import bucket_of
 
-# table -> counter columns. Keys: assignment (day, unit); completion (day, unit, bucket);
-# module (module, day, unit); item (version, day, unit); choice (version, day, unit, choice).
+# table -> counter columns. Keys start with (period, day, unit): assignment (period, day, unit);
+# completion (..., bucket); module (..., module); item (..., version); choice (..., version, choice).
 COUNTERS = {
     "assignment": ("made", "started", "completed", "ready"),
     "completion": ("n",),
@@ -57,10 +61,20 @@ class ModuleFacts:
 Contribution = dict[str, dict[tuple, dict[str, int]]]
 
 
+PERIODS = ("d", "w")
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
 def _bump(out: Contribution, table: str, key: tuple, **values: int) -> None:
-    row = out.setdefault(table, {}).setdefault(key, dict.fromkeys(COUNTERS[table], 0))
-    for name, value in values.items():
-        row[name] += value
+    """Add `values` to the row `key` = (day, unit, ...) of `table`, as a daily and as a weekly row."""
+    day, rest = key[0], key[1:]
+    for period, dated in (("d", day), ("w", monday(day))):
+        row = out.setdefault(table, {}).setdefault((period, dated) + rest, dict.fromkeys(COUNTERS[table], 0))
+        for name, value in values.items():
+            row[name] += value
 
 
 def contribution(day: date, unit_id: int, created_at: datetime, modules: Sequence[ModuleFacts],
@@ -73,7 +87,7 @@ def contribution(day: date, unit_id: int, created_at: datetime, modules: Sequenc
         records = [AnswerRecord(a.question_id, a.key_point, a.correct) for a in module.answers]
         progress = module_progress(module.questions, records)
         results.append(ModuleResult(module.module_id, module.title, module.critical, progress))
-        mkey = (module.module_id, day, unit_id)
+        mkey = (day, unit_id, module.module_id)
         _bump(out, "module", mkey, assigned=1, started=int(progress.started))
         attempts: dict[str, list[AnswerFact]] = {k.key_point: [] for k in progress.key_points}
         for answer in module.answers:
@@ -87,15 +101,15 @@ def contribution(day: date, unit_id: int, created_at: datetime, modules: Sequenc
             for first in firsts:
                 x = int(first.correct)
                 y = total - x
-                ikey = (first.version_id, day, unit_id)
+                ikey = (day, unit_id, first.version_id)
                 _bump(out, "item", ikey, n=1, sum_x=x, sum_y=y, sum_xy=x * y, sum_xx=x * x, sum_yy=y * y)
                 for choice in first.selected:
-                    _bump(out, "choice", (first.version_id, day, unit_id, choice), n=1)
+                    _bump(out, "choice", (day, unit_id, first.version_id, choice), n=1)
         if progress.complete:
             _bump(out, "module", mkey, completed=1)
             for tries in attempts.values():
                 taken = next(i for i, a in enumerate(tries) if a.correct) + 1
-                _bump(out, "item", (tries[0].version_id, day, unit_id), mastered=1, tries=taken)
+                _bump(out, "item", (day, unit_id, tries[0].version_id), mastered=1, tries=taken)
             finished_at.append(max(next(a for a in tries if a.correct).at for tries in attempts.values()))
         else:
             finished_at.append(None)
@@ -132,10 +146,9 @@ def to_json(value: Contribution) -> list:
 
 def from_json(data: list) -> Contribution:
     out: Contribution = {}
-    day_position = {"assignment": 0, "completion": 0, "module": 1, "item": 1, "choice": 1}
     for table, key, row in data or []:
         key = list(key)
-        key[day_position[table]] = date.fromisoformat(key[day_position[table]])
+        key[1] = date.fromisoformat(key[1])
         out.setdefault(table, {})[tuple(key)] = dict(row)
     return out
 

@@ -34,11 +34,11 @@ from .contribution import (
 )
 
 TABLES = {
-    "assignment": (StatAssignment, ("day", "unit_id")),
-    "completion": (StatCompletion, ("day", "unit_id", "bucket")),
-    "module": (StatModule, ("module_id", "day", "unit_id")),
-    "item": (StatItem, ("question_version_id", "day", "unit_id")),
-    "choice": (StatChoice, ("question_version_id", "day", "unit_id", "choice")),
+    "assignment": (StatAssignment, ("period", "day", "unit_id")),
+    "completion": (StatCompletion, ("period", "day", "unit_id", "bucket")),
+    "module": (StatModule, ("period", "day", "unit_id", "module_id")),
+    "item": (StatItem, ("period", "day", "unit_id", "question_version_id")),
+    "choice": (StatChoice, ("period", "day", "unit_id", "question_version_id", "choice")),
 }
 
 

@@ -126,8 +126,9 @@ def test_median_of_two_is_the_middle_of_their_buckets():
 
 # --- What one assignment contributes ------------------------------------------------------------------
 
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
-DAY = date(2026, 11, 2)
+T0 = datetime(2026, 11, 4, 9, 0, tzinfo=timezone.utc)
+DAY = date(2026, 11, 4)  # a Wednesday
+WEEK = date(2026, 11, 2)  # its Monday: the weekly rows' date
 
 
 def fact(question, version, key_point, correct, selected, minutes):
@@ -142,27 +143,30 @@ def test_one_patient_one_module_by_hand():
     answers = (fact("q1", 11, "kp1", False, [2], 10), fact("q2", 12, "kp2", True, [0], 20),
                fact("q3", 13, "kp1", True, [1], 30))
     out = contribution(DAY, 5, T0, [ModuleFacts("m", "M", True, QUESTIONS, answers)], [])
-    assert out["module"][("m", DAY, 5)] == dict(assigned=1, started=1, first_pass=1, completed=1, ft_correct=1, ft_total=2)
+    assert out["module"][("d", DAY, 5, "m")] == dict(assigned=1, started=1, first_pass=1, completed=1, ft_correct=1, ft_total=2)
     # First tries: q1 (x=0, rest 1) and q2 (x=1, rest 0); q3 was a re-check, not a first try.
-    assert out["item"][(11, DAY, 5)] == dict(n=1, sum_x=0, sum_y=1, sum_xy=0, sum_xx=0, sum_yy=1, mastered=1, tries=2)
-    assert out["item"][(12, DAY, 5)] == dict(n=1, sum_x=1, sum_y=0, sum_xy=0, sum_xx=1, sum_yy=0, mastered=1, tries=1)
-    assert (13, DAY, 5) not in out["item"]
-    assert out["choice"] == {(11, DAY, 5, 2): {"n": 1}, (12, DAY, 5, 0): {"n": 1}}
+    assert out["item"][("d", DAY, 5, 11)] == dict(n=1, sum_x=0, sum_y=1, sum_xy=0, sum_xx=0, sum_yy=1, mastered=1, tries=2)
+    assert out["item"][("d", DAY, 5, 12)] == dict(n=1, sum_x=1, sum_y=0, sum_xy=0, sum_xx=1, sum_yy=0, mastered=1, tries=1)
+    # The weekly rows hold the same sums, dated by the Monday.
+    assert all(out[t][("w", WEEK) + k[2:]] == row for t in out for k, row in out[t].items() if k[0] == "d")
+    assert ("d", DAY, 5, 13) not in out["item"]
+    assert out["choice"] == {("d", DAY, 5, 11, 2): {"n": 1}, ("d", DAY, 5, 12, 0): {"n": 1},
+                            ("w", WEEK, 5, 11, 2): {"n": 1}, ("w", WEEK, 5, 12, 0): {"n": 1}}
     # Missed and not taught back: completed, not ready.
-    assert out["assignment"][(DAY, 5)] == dict(made=1, started=1, completed=1, ready=0)
-    assert out["completion"] == {(DAY, 5, bucket_of(30)): {"n": 1}}
+    assert out["assignment"][("d", DAY, 5)] == dict(made=1, started=1, completed=1, ready=0)
+    assert out["completion"] == {("d", DAY, 5, bucket_of(30)): {"n": 1}, ("w", WEEK, 5, bucket_of(30)): {"n": 1}}
     ready = contribution(DAY, 5, T0, [ModuleFacts("m", "M", True, QUESTIONS, answers)],
                          [TeachBackEntry(1, "m", "kp1", "verbalizes")])
-    assert ready["assignment"][(DAY, 5)]["ready"] == 1
+    assert ready["assignment"][("d", DAY, 5)]["ready"] == 1
 
 
 def test_nothing_is_counted_before_the_first_pass_completes():
     answers = (fact("q1", 11, "kp1", False, [2], 10),)
     out = contribution(DAY, 5, T0, [ModuleFacts("m", "M", True, QUESTIONS, answers)], [])
-    assert out["module"][("m", DAY, 5)] == dict(assigned=1, started=1, first_pass=0, completed=0, ft_correct=0, ft_total=0)
+    assert out["module"][("d", DAY, 5, "m")] == dict(assigned=1, started=1, first_pass=0, completed=0, ft_correct=0, ft_total=0)
     assert "item" not in out and "choice" not in out and "completion" not in out
     untouched = contribution(DAY, 5, T0, [ModuleFacts("m", "M", True, QUESTIONS, ())], [])
-    assert untouched["assignment"][(DAY, 5)] == dict(made=1, started=0, completed=0, ready=0)
+    assert untouched["assignment"][("d", DAY, 5)] == dict(made=1, started=0, completed=0, ready=0)
 
 
 def test_a_question_edited_mid_way_counts_per_version():
@@ -174,9 +178,9 @@ def test_a_question_edited_mid_way_counts_per_version():
     total: dict = {}
     add_into(total, a)
     add_into(total, b)
-    assert total["item"][(21, DAY, 5)]["n"] == 1 and total["item"][(21, DAY, 5)]["sum_x"] == 1
-    assert total["item"][(22, DAY, 5)]["n"] == 1 and total["item"][(22, DAY, 5)]["sum_x"] == 0
-    assert total["item"][(12, DAY, 5)]["n"] == 2 and total["item"][(12, DAY, 5)]["sum_y"] == 1
+    assert total["item"][("d", DAY, 5, 21)]["n"] == 1 and total["item"][("d", DAY, 5, 21)]["sum_x"] == 1
+    assert total["item"][("d", DAY, 5, 22)]["n"] == 1 and total["item"][("d", DAY, 5, 22)]["sum_x"] == 0
+    assert total["item"][("w", WEEK, 5, 12)]["n"] == 2 and total["item"][("w", WEEK, 5, 12)]["sum_y"] == 1
 
 
 def test_difference_and_json_round_trip():
@@ -185,5 +189,20 @@ def test_difference_and_json_round_trip():
         fact("q1", 11, "kp1", True, [0], 1), fact("q2", 12, "kp2", True, [0], 2)))], [])
     assert from_json(to_json(after)) == after
     delta = difference(after, before)
-    assert delta["assignment"] == {(DAY, 5): dict(made=0, started=1, completed=1, ready=1)}
+    assert delta["assignment"] == {(p, d, 5): dict(made=0, started=1, completed=1, ready=1) for p, d in (("d", DAY), ("w", WEEK))}
     assert difference(after, after) == {}
+
+
+def test_a_range_reads_whole_weeks_and_the_days_at_its_ends():
+    from quiz.reports.service import Filters
+
+    p = Filters(date(2026, 11, 4), date(2026, 11, 24)).params()  # Wednesday to Tuesday three weeks on
+    assert (p["week_from"], p["week_to"]) == (date(2026, 11, 9), date(2026, 11, 16))
+    assert (p["head_from"], p["head_to"]) == (date(2026, 11, 4), date(2026, 11, 8))
+    assert (p["tail_from"], p["tail_to"]) == (date(2026, 11, 23), date(2026, 11, 24))
+    aligned = Filters(date(2026, 11, 2), date(2026, 11, 15)).params()  # Monday to Sunday: weeks only
+    assert (aligned["week_from"], aligned["week_to"]) == (date(2026, 11, 2), date(2026, 11, 9))
+    assert aligned["head_from"] > aligned["head_to"] and aligned["tail_from"] > aligned["tail_to"]
+    short = Filters(date(2026, 11, 4), date(2026, 11, 10)).params()  # no whole week inside: days only
+    assert short["week_from"] > short["week_to"]
+    assert (short["head_from"], short["head_to"]) == (date(2026, 11, 4), date(2026, 11, 10))

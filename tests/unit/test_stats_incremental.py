@@ -3,7 +3,7 @@ answers, after random sequences of answers, teach-back entries, module changes a
 different days and units (Hypothesis drives the real service functions the pages call)."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,6 +14,7 @@ from quiz.extensions import db
 from quiz.models import Assignment, Module, StaffUser, StatItem, Unit
 from quiz.nurse.service import assignment_detail, record_teach_back
 from quiz.patient.service import acknowledge, module_state, submit_answer
+from quiz.reports.service import Filters, items, summary
 from quiz.stats.store import recompute, stored_tables, without_zero_rows
 
 MODULES = ["stopping-safely", "kidney-health", "driving-and-alertness"]
@@ -67,8 +68,9 @@ def _play(steps, nurse, assignments) -> None:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
-@given(steps=st.lists(action, min_size=1, max_size=40), days_back=st.lists(st.integers(0, 20), min_size=4, max_size=4))
-def test_incremental_tables_equal_a_recomputation(app, steps, days_back):
+@given(steps=st.lists(action, min_size=1, max_size=40), days_back=st.lists(st.integers(0, 20), min_size=4, max_size=4),
+       range_start=st.integers(0, 25), range_days=st.integers(0, 25))
+def test_incremental_tables_equal_a_recomputation(app, steps, days_back, range_start, range_days):
     with app.app_context():
         units = [db.session.execute(db.select(Unit).where(Unit.name == name)).scalar_one_or_none() or Unit(name=name)
                  for name in ("Ward A", "Ward B")]
@@ -88,6 +90,16 @@ def test_incremental_tables_equal_a_recomputation(app, steps, days_back):
         _play(steps, nurse, assignments)
         expected, _ = recompute()
         assert stored_tables() == without_zero_rows(expected)
+        # A report over any date range (weekly rows plus the days at its ends) adds up to the days in it.
+        start = date.today() - timedelta(days=range_start)
+        end = start + timedelta(days=range_days)
+        made = sum(row["made"] for (period, day, _), row in expected.get("assignment", {}).items()
+                   if period == "d" and start <= day <= end)
+        first_tries = sum(row["n"] for (period, day, *_), row in expected.get("item", {}).items()
+                          if period == "d" and start <= day <= end)
+        filters = Filters(start, end)
+        assert summary(filters)[0] == made
+        assert sum(row.sums.n for row in items(filters)) == first_tries
         db.session.rollback()
 
 
