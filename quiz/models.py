@@ -364,7 +364,8 @@ for _table in APPEND_ONLY_TABLES:
 # --- Statistics: sufficient statistics for the administrator reports (see quiz.stats) ---------------
 # Sums over assignments, keyed by the day (and, again, the week) the assignment was made (in
 # DISPLAY_TIMEZONE) and the patient's unit. Rows only ever hold sums: a page adds a bounded number of
-# them, never scans answers. The primary keys start with (period, day): the range a page reads.
+# them, never scans answers. The primary keys start with (period, unit, day): a page reads one range of
+# each (see quiz.stats.contribution for periods and unit 0, the sum over all units).
 
 def _counter(big: bool = False):
     return mapped_column(types.BigInteger if big else Integer, default=0, server_default="0")
@@ -375,12 +376,17 @@ def _period():
     return mapped_column(String(1), CheckConstraint("period IN ('d', 'w')", name="period"), primary_key=True)
 
 
+def _unit():
+    # The patient's unit, or 0 for the sum over all units (no foreign key: 0 is not a unit).
+    return mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
 class StatAssignment(db.Model):
     __tablename__ = "stat_assignment"
 
     period: Mapped[str] = _period()
+    unit_id: Mapped[int] = _unit()
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
     made: Mapped[int] = _counter()
     started: Mapped[int] = _counter()
     completed: Mapped[int] = _counter()
@@ -393,8 +399,8 @@ class StatCompletion(db.Model):
     __tablename__ = "stat_completion"
 
     period: Mapped[str] = _period()
+    unit_id: Mapped[int] = _unit()
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     n: Mapped[int] = _counter()
 
@@ -403,8 +409,8 @@ class StatModule(db.Model):
     __tablename__ = "stat_module"
 
     period: Mapped[str] = _period()
+    unit_id: Mapped[int] = _unit()
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
     module_id: Mapped[str] = mapped_column(ForeignKey("module.id"), primary_key=True)
     assigned: Mapped[int] = _counter()
     started: Mapped[int] = _counter()
@@ -421,8 +427,8 @@ class StatItem(db.Model):
     __tablename__ = "stat_item"
 
     period: Mapped[str] = _period()
+    unit_id: Mapped[int] = _unit()
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
     question_version_id: Mapped[int] = mapped_column(ForeignKey("question_version.id"), primary_key=True)
     n: Mapped[int] = _counter()
     sum_x: Mapped[int] = _counter(big=True)
@@ -440,8 +446,8 @@ class StatChoice(db.Model):
     __tablename__ = "stat_choice"
 
     period: Mapped[str] = _period()
+    unit_id: Mapped[int] = _unit()
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
     question_version_id: Mapped[int] = mapped_column(ForeignKey("question_version.id"), primary_key=True)
     choice: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     n: Mapped[int] = _counter()

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import (
     Module, Question, QuestionVersion, StatAssignment, StatChoice, StatCompletion, StatItem, StatModule, Unit,
 )
+from ..stats.contribution import ALL_UNITS
 from ..stats.figures import (
     Flag, ItemSums, choice_shares, discrimination, facility, flags, mean_tries_to_mastery,
     median_from_histogram, share,
@@ -44,7 +45,8 @@ class Filters:
             weeks = (self.end, self.start)  # empty
             days = ((self.start, self.end), (self.end, self.start))
         return {"week_from": weeks[0], "week_to": weeks[1], "head_from": days[0][0], "head_to": days[0][1],
-                "tail_from": days[1][0], "tail_to": days[1][1], "unit": self.unit_id, "module": self.module_id}
+                "tail_from": days[1][0], "tail_to": days[1][1],
+                "unit": ALL_UNITS if self.unit_id is None else self.unit_id, "module": self.module_id}
 
     def args(self, **extra: str) -> dict[str, str]:
         """As query-string arguments (the CSV links carry the current filters), plus `extra`."""
@@ -70,13 +72,15 @@ def _statement(name: str, model, columns: tuple, group_by: tuple, filters: Filte
         columns = tuple(model[c.key] for c in columns)
         group_by = tuple(model[c.key] for c in group_by)
         day, period = model.day, model.period
+        # Three flat branches, each a range of the primary key's (period, day) prefix, so SQLite and
+        # PostgreSQL read only those index ranges.
         where = [or_(
             and_(period == "w", day >= bindparam("week_from"), day <= bindparam("week_to")),
-            and_(period == "d", or_(and_(day >= bindparam("head_from"), day <= bindparam("head_to")),
-                                    and_(day >= bindparam("tail_from"), day <= bindparam("tail_to")))),
+            and_(period == "d", day >= bindparam("head_from"), day <= bindparam("head_to")),
+            and_(period == "d", day >= bindparam("tail_from"), day <= bindparam("tail_to")),
         )]
-        if key[1]:
-            where.append(model.unit_id == bindparam("unit"))
+        # No unit chosen: the rows summed over all units (unit 0), a sixth of the rows to add.
+        where.append(model.unit_id == bindparam("unit"))
         if key[2]:
             where.append(model.module_id == bindparam("module"))
         if extra_where is not None:

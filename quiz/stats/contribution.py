@@ -14,9 +14,10 @@ Everything is dated by the day the assignment was made (a cohort): "of the assig
 weeks, how many were completed, how did their first tries go". Counts therefore never move between
 days, and a date filter means one thing on every figure.
 
-Every row is kept twice: per day (period "d") and per week (period "w", dated by its Monday). A date
-range reads whole weeks from the weekly rows and only the days at its two ends from the daily rows, so
-a page adds at most 12 days' and one row per week of summaries, however full the tables are.
+Every row is kept per day (period "d") and per week (period "w", dated by its Monday), for its unit
+and again for all units together (unit 0, `ALL_UNITS`). A date range reads whole weeks from the weekly
+rows and only the days at its two ends from the daily rows, of one unit or of the sum over all: a page
+adds at most one row per week and 12 days' rows per key, however full the tables are.
 """
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ Contribution = dict[str, dict[tuple, dict[str, int]]]
 
 
 PERIODS = ("d", "w")
+ALL_UNITS = 0  # the unit id of the rows summed over every unit
 
 
 def monday(day: date) -> date:
@@ -69,12 +71,15 @@ def monday(day: date) -> date:
 
 
 def _bump(out: Contribution, table: str, key: tuple, **values: int) -> None:
-    """Add `values` to the row `key` = (day, unit, ...) of `table`, as a daily and as a weekly row."""
-    day, rest = key[0], key[1:]
+    """Add `values` to the row `key` = (day, unit, ...) of `table`: daily and weekly, for the unit and
+    for all units."""
+    day, unit, rest = key[0], key[1], key[2:]
+    rows = out.setdefault(table, {})
     for period, dated in (("d", day), ("w", monday(day))):
-        row = out.setdefault(table, {}).setdefault((period, dated) + rest, dict.fromkeys(COUNTERS[table], 0))
-        for name, value in values.items():
-            row[name] += value
+        for unit_key in (unit, ALL_UNITS):
+            row = rows.setdefault((period, dated, unit_key) + rest, dict.fromkeys(COUNTERS[table], 0))
+            for name, value in values.items():
+                row[name] += value
 
 
 def contribution(day: date, unit_id: int, created_at: datetime, modules: Sequence[ModuleFacts],

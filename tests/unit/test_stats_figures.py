@@ -147,14 +147,16 @@ def test_one_patient_one_module_by_hand():
     # First tries: q1 (x=0, rest 1) and q2 (x=1, rest 0); q3 was a re-check, not a first try.
     assert out["item"][("d", DAY, 5, 11)] == dict(n=1, sum_x=0, sum_y=1, sum_xy=0, sum_xx=0, sum_yy=1, mastered=1, tries=2)
     assert out["item"][("d", DAY, 5, 12)] == dict(n=1, sum_x=1, sum_y=0, sum_xy=0, sum_xx=1, sum_yy=0, mastered=1, tries=1)
-    # The weekly rows hold the same sums, dated by the Monday.
+    # The weekly rows hold the same sums, dated by the Monday, and so do the all-units rows (unit 0).
     assert all(out[t][("w", WEEK) + k[2:]] == row for t in out for k, row in out[t].items() if k[0] == "d")
+    assert all(out[t][k[:2] + (0,) + k[3:]] == row for t in out for k, row in out[t].items())
     assert ("d", DAY, 5, 13) not in out["item"]
-    assert out["choice"] == {("d", DAY, 5, 11, 2): {"n": 1}, ("d", DAY, 5, 12, 0): {"n": 1},
-                            ("w", WEEK, 5, 11, 2): {"n": 1}, ("w", WEEK, 5, 12, 0): {"n": 1}}
+    assert {k: v for k, v in out["choice"].items() if k[2] == 5} == {
+        ("d", DAY, 5, 11, 2): {"n": 1}, ("d", DAY, 5, 12, 0): {"n": 1},
+        ("w", WEEK, 5, 11, 2): {"n": 1}, ("w", WEEK, 5, 12, 0): {"n": 1}}
     # Missed and not taught back: completed, not ready.
     assert out["assignment"][("d", DAY, 5)] == dict(made=1, started=1, completed=1, ready=0)
-    assert out["completion"] == {("d", DAY, 5, bucket_of(30)): {"n": 1}, ("w", WEEK, 5, bucket_of(30)): {"n": 1}}
+    assert out["completion"] == {(p, d, u, bucket_of(30)): {"n": 1} for p, d in (("d", DAY), ("w", WEEK)) for u in (5, 0)}
     ready = contribution(DAY, 5, T0, [ModuleFacts("m", "M", True, QUESTIONS, answers)],
                          [TeachBackEntry(1, "m", "kp1", "verbalizes")])
     assert ready["assignment"][("d", DAY, 5)]["ready"] == 1
@@ -189,7 +191,8 @@ def test_difference_and_json_round_trip():
         fact("q1", 11, "kp1", True, [0], 1), fact("q2", 12, "kp2", True, [0], 2)))], [])
     assert from_json(to_json(after)) == after
     delta = difference(after, before)
-    assert delta["assignment"] == {(p, d, 5): dict(made=0, started=1, completed=1, ready=1) for p, d in (("d", DAY), ("w", WEEK))}
+    assert delta["assignment"] == {(p, d, u): dict(made=0, started=1, completed=1, ready=1)
+                                   for p, d in (("d", DAY), ("w", WEEK)) for u in (5, 0)}
     assert difference(after, after) == {}
 
 

@@ -1,12 +1,12 @@
 """statistics: summary tables for the administrator reports
 
-Sums over assignments for the dashboard and item analysis (quiz.stats), per day and per week. The
-tables start empty: on a database that already holds answers, run `flask --app wsgi stats rebuild` once
-after upgrading.
+Sums over assignments for the dashboard and item analysis (quiz.stats), per day and per week, per unit
+and for all units (unit 0). The tables start empty: on a database that already holds answers, run
+`flask --app wsgi stats rebuild` once after upgrading.
 
 Revision ID: 0004_statistics
 Revises: 0003_staff_workspace
-Create Date: 2026-12-04 22:33:36.251014
+Create Date: 2026-12-04 22:39:01.018861
 
 """
 from alembic import op
@@ -23,30 +23,28 @@ depends_on = None
 def upgrade():
     op.create_table('stat_assignment',
     sa.Column('period', sa.String(length=1), nullable=False),
+    sa.Column('unit_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('made', sa.Integer(), server_default='0', nullable=False),
     sa.Column('started', sa.Integer(), server_default='0', nullable=False),
     sa.Column('completed', sa.Integer(), server_default='0', nullable=False),
     sa.Column('ready', sa.Integer(), server_default='0', nullable=False),
-    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_stat_assignment_unit_id_unit')),
     sa.CheckConstraint("period IN ('d', 'w')", name=op.f('ck_stat_assignment_period')),
-    sa.PrimaryKeyConstraint('period', 'day', 'unit_id', name=op.f('pk_stat_assignment'))
+    sa.PrimaryKeyConstraint('period', 'unit_id', 'day', name=op.f('pk_stat_assignment'))
     )
     op.create_table('stat_completion',
     sa.Column('period', sa.String(length=1), nullable=False),
+    sa.Column('unit_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('bucket', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('n', sa.Integer(), server_default='0', nullable=False),
-    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_stat_completion_unit_id_unit')),
     sa.CheckConstraint("period IN ('d', 'w')", name=op.f('ck_stat_completion_period')),
-    sa.PrimaryKeyConstraint('period', 'day', 'unit_id', 'bucket', name=op.f('pk_stat_completion'))
+    sa.PrimaryKeyConstraint('period', 'unit_id', 'day', 'bucket', name=op.f('pk_stat_completion'))
     )
     op.create_table('stat_module',
     sa.Column('period', sa.String(length=1), nullable=False),
+    sa.Column('unit_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('module_id', sa.String(length=64), nullable=False),
     sa.Column('assigned', sa.Integer(), server_default='0', nullable=False),
     sa.Column('started', sa.Integer(), server_default='0', nullable=False),
@@ -55,21 +53,19 @@ def upgrade():
     sa.Column('ft_correct', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('ft_total', sa.BigInteger(), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['module_id'], ['module.id'], name=op.f('fk_stat_module_module_id_module')),
-    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_stat_module_unit_id_unit')),
     sa.CheckConstraint("period IN ('d', 'w')", name=op.f('ck_stat_module_period')),
-    sa.PrimaryKeyConstraint('period', 'day', 'unit_id', 'module_id', name=op.f('pk_stat_module'))
+    sa.PrimaryKeyConstraint('period', 'unit_id', 'day', 'module_id', name=op.f('pk_stat_module'))
     )
     op.create_table('stat_choice',
     sa.Column('period', sa.String(length=1), nullable=False),
+    sa.Column('unit_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('question_version_id', sa.Integer(), nullable=False),
     sa.Column('choice', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('n', sa.Integer(), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['question_version_id'], ['question_version.id'], name=op.f('fk_stat_choice_question_version_id_question_version')),
-    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_stat_choice_unit_id_unit')),
     sa.CheckConstraint("period IN ('d', 'w')", name=op.f('ck_stat_choice_period')),
-    sa.PrimaryKeyConstraint('period', 'day', 'unit_id', 'question_version_id', 'choice', name=op.f('pk_stat_choice'))
+    sa.PrimaryKeyConstraint('period', 'unit_id', 'day', 'question_version_id', 'choice', name=op.f('pk_stat_choice'))
     )
     op.create_table('stat_contribution',
     sa.Column('assignment_id', sa.Integer(), autoincrement=False, nullable=False),
@@ -79,8 +75,8 @@ def upgrade():
     )
     op.create_table('stat_item',
     sa.Column('period', sa.String(length=1), nullable=False),
+    sa.Column('unit_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('question_version_id', sa.Integer(), nullable=False),
     sa.Column('n', sa.Integer(), server_default='0', nullable=False),
     sa.Column('sum_x', sa.BigInteger(), server_default='0', nullable=False),
@@ -91,9 +87,8 @@ def upgrade():
     sa.Column('mastered', sa.Integer(), server_default='0', nullable=False),
     sa.Column('tries', sa.BigInteger(), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['question_version_id'], ['question_version.id'], name=op.f('fk_stat_item_question_version_id_question_version')),
-    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_stat_item_unit_id_unit')),
     sa.CheckConstraint("period IN ('d', 'w')", name=op.f('ck_stat_item_period')),
-    sa.PrimaryKeyConstraint('period', 'day', 'unit_id', 'question_version_id', name=op.f('pk_stat_item'))
+    sa.PrimaryKeyConstraint('period', 'unit_id', 'day', 'question_version_id', name=op.f('pk_stat_item'))
     )
 
 
