@@ -42,8 +42,9 @@ class Filters:
             weeks = (first, last - timedelta(days=6))
             days = ((self.start, first - timedelta(days=1)), (last + timedelta(days=1), self.end))
         else:  # no whole week inside: days only
-            weeks = (self.end, self.start)  # empty
-            days = ((self.start, self.end), (self.end, self.start))
+            nothing = (date.max, date.min)
+            weeks = nothing
+            days = ((self.start, self.end), nothing)
         return {"week_from": weeks[0], "week_to": weeks[1], "head_from": days[0][0], "head_to": days[0][1],
                 "tail_from": days[1][0], "tail_to": days[1][1],
                 "unit": ALL_UNITS if self.unit_id is None else self.unit_id, "module": self.module_id}

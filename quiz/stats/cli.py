@@ -26,7 +26,7 @@ def stats_rebuild():
     except Exception:
         db.session.rollback()
         raise
-    made = sum(r["made"] for key, r in total.get("assignment", {}).items() if key[0] == "d" and key[2] == 0)
-    answered = sum(r["n"] for key, r in total.get("item", {}).items() if key[0] == "d" and key[2] == 0)
+    made = sum(r["made"] for key, r in total.get("assignment", {}).items() if key[0] == "d")
+    answered = sum(r["n"] for key, r in total.get("item", {}).items() if key[0] == "d")
     click.echo(f"Statistics rebuilt from {made} assignments ({answered} first tries) in "
                f"{time.perf_counter() - started:.1f} s.")

@@ -71,15 +71,24 @@ def monday(day: date) -> date:
 
 
 def _bump(out: Contribution, table: str, key: tuple, **values: int) -> None:
-    """Add `values` to the row `key` = (day, unit, ...) of `table`: daily and weekly, for the unit and
-    for all units."""
-    day, unit, rest = key[0], key[1], key[2:]
-    rows = out.setdefault(table, {})
-    for period, dated in (("d", day), ("w", monday(day))):
-        for unit_key in (unit, ALL_UNITS):
-            row = rows.setdefault((period, dated, unit_key) + rest, dict.fromkeys(COUNTERS[table], 0))
-            for name, value in values.items():
-                row[name] += value
+    """Add `values` to the daily row `key` = (day, unit, ...) of `table` (see `expand` for the others)."""
+    row = out.setdefault(table, {}).setdefault(("d",) + key, dict.fromkeys(COUNTERS[table], 0))
+    for name, value in values.items():
+        row[name] += value
+
+
+def expand(value: Contribution) -> Contribution:
+    """Daily per-unit rows plus the rows they add to: the week's, and both again for all units. Shares
+    are computed and stored as daily per-unit rows only; the tables get all four."""
+    out: Contribution = {}
+    for table, rows in value.items():
+        target = out.setdefault(table, {})
+        for (period, day, unit, *rest), row in rows.items():
+            for key in (("d", day, unit), ("w", monday(day), unit), ("d", day, ALL_UNITS), ("w", monday(day), ALL_UNITS)):
+                into = target.setdefault(key + tuple(rest), dict.fromkeys(COUNTERS[table], 0))
+                for name, count in row.items():
+                    into[name] += count
+    return out
 
 
 def contribution(day: date, unit_id: int, created_at: datetime, modules: Sequence[ModuleFacts],

@@ -19,18 +19,18 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..grading import AnswerRecord, module_progress
 from ..models import (
-    Answer, Assignment, AssignmentModule, Module, Patient, QuestionVersion, StatAssignment, StatChoice,
+    Answer, Assignment, AssignmentModule, Module, Patient, Question, QuestionVersion, StatAssignment, StatChoice,
     StatCompletion, StatContribution, StatItem, StatModule, TeachBack,
 )
 from ..readiness import TeachBackEntry
 from .contribution import (
-    COUNTERS, AnswerFact, Contribution, ModuleFacts, add_into, contribution, difference, from_json, to_json,
+    COUNTERS, AnswerFact, Contribution, ModuleFacts, add_into, contribution, difference, expand, from_json, to_json,
 )
 
 TABLES = {
@@ -46,61 +46,95 @@ def local_day(moment: datetime) -> date:
     return moment.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).date()
 
 
+# Statements are built once and reused with bound values: on the answer path, building SQL expressions
+# costs more than running them.
+_STATEMENTS: dict[tuple, object] = {}
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
 def _insert(table):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return (postgresql.insert if _dialect() == "postgresql" else sqlite.insert)(table)
 
 
-def apply(delta: Contribution) -> None:
-    """Add every row of `delta` to its summary table (creating rows as needed)."""
-    for name, rows in delta.items():
+def _upsert(name: str):
+    key = ("upsert", name, _dialect())
+    if key not in _STATEMENTS:
         model, keys = TABLES[name]
-        if not rows:
-            continue
         table = model.__table__
-        params = [dict(zip(keys, key)) | row for key, row in rows.items()]
         statement = _insert(table)
-        statement = statement.on_conflict_do_update(
+        _STATEMENTS[key] = statement.on_conflict_do_update(
             index_elements=list(keys),
             set_={c: table.c[c] + statement.excluded[c] for c in COUNTERS[name]},
         )
-        db.session.execute(statement, params)
+    return _STATEMENTS[key]
+
+
+def apply(delta: Contribution) -> None:
+    """Add every row of `delta` (daily, per unit) to its summary table, and to the weekly and all-unit
+    rows it counts in (creating rows as needed)."""
+    connection = db.session.connection()
+    for name, rows in expand(delta).items():
+        if rows:
+            keys = TABLES[name][1]
+            connection.execute(_upsert(name), [dict(zip(keys, key)) | row for key, row in rows.items()])
 
 
 # --- Reading one assignment's facts -------------------------------------------------------------------
 
 def _served(module_ids: Iterable[str]) -> dict[str, tuple[tuple[str, str], ...]]:
-    from ..patient.service import served_questions
-
+    """(question id, key point) of the questions patients are asked, per module, in bank order: the
+    same questions as `quiz.patient.service.served_questions` (live, current version reviewed), read
+    with one plain query because the answer path pays for it."""
     wanted = set(module_ids)
     out: dict[str, list] = {m: [] for m in wanted}
-    for question in served_questions():
-        if question.module_id in wanted:
-            out[question.module_id].append((question.id, question.current_version.key_point))
+    if not wanted:
+        return {}
+    if "served" not in _STATEMENTS:
+        q, v = Question.__table__.c, QuestionVersion.__table__.c
+        _STATEMENTS["served"] = (
+            select(q.module_id, q.id, v.key_point)
+            .join_from(Question.__table__, QuestionVersion.__table__,
+                       (v.question_id == q.id) & (v.fingerprint == q.current_fingerprint))
+            .where(q.retired_at.is_(None), v.reviewed_on.is_not(None), q.module_id.in_(bindparam("modules", expanding=True)))
+            .order_by(q.module_id, q.position))
+    for module_id, question_id, key_point in db.session.connection().execute(
+            _STATEMENTS["served"], {"modules": sorted(wanted)}):
+        out[module_id].append((question_id, key_point))
     return {m: tuple(q) for m, q in out.items()}
 
 
+def _fact_statements() -> dict:
+    if "facts" not in _STATEMENTS:
+        wanted = bindparam("assignment_id")
+        _STATEMENTS["facts"] = {
+            "assignment": select(Assignment.created_at, Patient.unit_id)
+            .join(Patient, Assignment.patient_id == Patient.id).where(Assignment.id == wanted),
+            "links": select(Module.id, Module.title, Module.critical)
+            .join(AssignmentModule, AssignmentModule.module_id == Module.id)
+            .where(AssignmentModule.assignment_id == wanted).order_by(AssignmentModule.position),
+            "answers": select(Answer.module_id, Answer.question_id, Answer.question_version_id,
+                              QuestionVersion.key_point, Answer.correct, Answer.selected, Answer.created_at)
+            .join(QuestionVersion, Answer.question_version_id == QuestionVersion.id)
+            .where(Answer.assignment_id == wanted).order_by(Answer.module_id, Answer.step),
+            "entries": select(TeachBack.id, TeachBack.module_id, TeachBack.key_point, TeachBack.response,
+                              TeachBack.supersedes_id).where(TeachBack.assignment_id == wanted),
+        }
+    return _STATEMENTS["facts"]
+
+
 def _facts(assignment_id: int):
-    row = db.session.execute(
-        select(Assignment.created_at, Patient.unit_id).join(Patient, Assignment.patient_id == Patient.id)
-        .where(Assignment.id == assignment_id)
-    ).one()
-    links = db.session.execute(
-        select(Module.id, Module.title, Module.critical)
-        .join(AssignmentModule, AssignmentModule.module_id == Module.id)
-        .where(AssignmentModule.assignment_id == assignment_id).order_by(AssignmentModule.position)
-    ).all()
+    statements, params = _fact_statements(), {"assignment_id": assignment_id}
+    run = db.session.execute
+    row = run(statements["assignment"], params).one()
+    links = run(statements["links"], params).all()
     answers: dict[str, list[AnswerFact]] = defaultdict(list)
-    for a in db.session.execute(
-        select(Answer.module_id, Answer.question_id, Answer.question_version_id, QuestionVersion.key_point,
-               Answer.correct, Answer.selected, Answer.created_at)
-        .join(QuestionVersion, Answer.question_version_id == QuestionVersion.id)
-        .where(Answer.assignment_id == assignment_id).order_by(Answer.module_id, Answer.step)
-    ):
+    for a in run(statements["answers"], params):
         answers[a.module_id].append(AnswerFact(a.question_id, a.question_version_id, a.key_point, a.correct,
                                                tuple(a.selected), a.created_at))
-    entries = [TeachBackEntry(t.id, t.module_id, t.key_point, t.response, t.supersedes_id)
-               for t in db.session.execute(select(TeachBack).where(TeachBack.assignment_id == assignment_id)).scalars()]
+    entries = [TeachBackEntry(*t) for t in run(statements["entries"], params)]
     served = _served(m.id for m in links)
     modules = [ModuleFacts(m.id, m.title, m.critical, served[m.id], tuple(answers[m.id])) for m in links]
     return row.created_at, row.unit_id, modules, entries
@@ -114,15 +148,22 @@ def assignment_contribution(assignment_id: int) -> Contribution:
 def refresh_assignment(assignment_id: int) -> None:
     """Bring the summary tables up to date with one assignment (call after its change is flushed)."""
     db.session.flush()
-    db.session.execute(_insert(StatContribution.__table__).values(assignment_id=assignment_id, data=[])
-                       .on_conflict_do_nothing(index_elements=["assignment_id"]))
-    stored = db.session.execute(
-        select(StatContribution).where(StatContribution.assignment_id == assignment_id).with_for_update()
-        .execution_options(populate_existing=True)  # what the lock holder committed, not a stale copy
-    ).scalar_one()
+    key = ("contribution", _dialect())
+    if key not in _STATEMENTS:
+        table = StatContribution.__table__
+        _STATEMENTS[key] = (
+            _insert(table).values(assignment_id=bindparam("who"), data=[])
+            .on_conflict_do_nothing(index_elements=["assignment_id"]),
+            select(table.c.data).where(table.c.assignment_id == bindparam("who")).with_for_update(),
+            table.update().where(table.c.assignment_id == bindparam("who")).values(data=bindparam("new_data")),
+        )
+    create, lock, save = _STATEMENTS[key]
+    connection, params = db.session.connection(), {"who": assignment_id}
+    connection.execute(create, params)
+    old = connection.execute(lock, params).scalar_one()  # the lock holder's committed share
     new = assignment_contribution(assignment_id)
-    apply(difference(new, from_json(stored.data)))
-    stored.data = to_json(new)
+    apply(difference(new, from_json(old)))
+    connection.execute(save, params | {"new_data": to_json(new)})
 
 
 def answer_recorded(state, answer: Answer) -> None:
@@ -142,7 +183,8 @@ def answer_recorded(state, answer: Answer) -> None:
 # --- Rebuilding everything from the raw answers ---------------------------------------------------------
 
 def recompute() -> tuple[Contribution, dict[int, Contribution]]:
-    """Every assignment's contribution and their sum, from the raw tables (reads answers in one pass)."""
+    """Every assignment's contribution and their sum (daily per-unit rows: `expand` gives what the
+    tables hold), from the raw tables (reads answers in one pass)."""
     tz = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
     assignments = db.session.execute(
         select(Assignment.id, Assignment.created_at, Patient.unit_id).join(Patient, Assignment.patient_id == Patient.id)

@@ -9,7 +9,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from quiz.readiness import TeachBackEntry
-from quiz.stats.contribution import AnswerFact, ModuleFacts, add_into, contribution, difference, from_json, to_json
+from quiz.stats.contribution import (
+    AnswerFact, ModuleFacts, add_into, contribution, difference, expand, from_json, to_json,
+)
 from quiz.stats.figures import (
     BUCKET_RATIO, ItemSums, bucket_of, bucket_value, choice_shares, discrimination, facility, flags,
     mean_tries_to_mastery, median_from_histogram,
@@ -147,16 +149,16 @@ def test_one_patient_one_module_by_hand():
     # First tries: q1 (x=0, rest 1) and q2 (x=1, rest 0); q3 was a re-check, not a first try.
     assert out["item"][("d", DAY, 5, 11)] == dict(n=1, sum_x=0, sum_y=1, sum_xy=0, sum_xx=0, sum_yy=1, mastered=1, tries=2)
     assert out["item"][("d", DAY, 5, 12)] == dict(n=1, sum_x=1, sum_y=0, sum_xy=0, sum_xx=1, sum_yy=0, mastered=1, tries=1)
-    # The weekly rows hold the same sums, dated by the Monday, and so do the all-units rows (unit 0).
-    assert all(out[t][("w", WEEK) + k[2:]] == row for t in out for k, row in out[t].items() if k[0] == "d")
-    assert all(out[t][k[:2] + (0,) + k[3:]] == row for t in out for k, row in out[t].items())
+    # In the tables, the weekly rows hold the same sums, dated by the Monday, and so do the all-units
+    # rows (unit 0).
+    tables = expand(out)
+    assert all(tables[t][("w", WEEK) + k[2:]] == row for t in out for k, row in out[t].items())
+    assert all(tables[t][k[:2] + (0,) + k[3:]] == row for t in out for k, row in out[t].items())
     assert ("d", DAY, 5, 13) not in out["item"]
-    assert {k: v for k, v in out["choice"].items() if k[2] == 5} == {
-        ("d", DAY, 5, 11, 2): {"n": 1}, ("d", DAY, 5, 12, 0): {"n": 1},
-        ("w", WEEK, 5, 11, 2): {"n": 1}, ("w", WEEK, 5, 12, 0): {"n": 1}}
+    assert out["choice"] == {("d", DAY, 5, 11, 2): {"n": 1}, ("d", DAY, 5, 12, 0): {"n": 1}}
     # Missed and not taught back: completed, not ready.
     assert out["assignment"][("d", DAY, 5)] == dict(made=1, started=1, completed=1, ready=0)
-    assert out["completion"] == {(p, d, u, bucket_of(30)): {"n": 1} for p, d in (("d", DAY), ("w", WEEK)) for u in (5, 0)}
+    assert out["completion"] == {("d", DAY, 5, bucket_of(30)): {"n": 1}}
     ready = contribution(DAY, 5, T0, [ModuleFacts("m", "M", True, QUESTIONS, answers)],
                          [TeachBackEntry(1, "m", "kp1", "verbalizes")])
     assert ready["assignment"][("d", DAY, 5)]["ready"] == 1
@@ -182,7 +184,7 @@ def test_a_question_edited_mid_way_counts_per_version():
     add_into(total, b)
     assert total["item"][("d", DAY, 5, 21)]["n"] == 1 and total["item"][("d", DAY, 5, 21)]["sum_x"] == 1
     assert total["item"][("d", DAY, 5, 22)]["n"] == 1 and total["item"][("d", DAY, 5, 22)]["sum_x"] == 0
-    assert total["item"][("w", WEEK, 5, 12)]["n"] == 2 and total["item"][("w", WEEK, 5, 12)]["sum_y"] == 1
+    assert expand(total)["item"][("w", WEEK, 0, 12)]["n"] == 2 and total["item"][("d", DAY, 5, 12)]["sum_y"] == 1
 
 
 def test_difference_and_json_round_trip():
@@ -191,8 +193,7 @@ def test_difference_and_json_round_trip():
         fact("q1", 11, "kp1", True, [0], 1), fact("q2", 12, "kp2", True, [0], 2)))], [])
     assert from_json(to_json(after)) == after
     delta = difference(after, before)
-    assert delta["assignment"] == {(p, d, u): dict(made=0, started=1, completed=1, ready=1)
-                                   for p, d in (("d", DAY), ("w", WEEK)) for u in (5, 0)}
+    assert delta["assignment"] == {("d", DAY, 5): dict(made=0, started=1, completed=1, ready=1)}
     assert difference(after, after) == {}
 
 
@@ -207,5 +208,7 @@ def test_a_range_reads_whole_weeks_and_the_days_at_its_ends():
     assert (aligned["week_from"], aligned["week_to"]) == (date(2026, 11, 2), date(2026, 11, 9))
     assert aligned["head_from"] > aligned["head_to"] and aligned["tail_from"] > aligned["tail_to"]
     short = Filters(date(2026, 11, 4), date(2026, 11, 10)).params()  # no whole week inside: days only
-    assert short["week_from"] > short["week_to"]
+    assert short["week_from"] > short["week_to"] and short["tail_from"] > short["tail_to"]
     assert (short["head_from"], short["head_to"]) == (date(2026, 11, 4), date(2026, 11, 10))
+    one_day = Filters(date(2026, 11, 2), date(2026, 11, 2)).params()  # a Monday alone: its day only
+    assert one_day["week_from"] > one_day["week_to"] and one_day["tail_from"] > one_day["tail_to"]
