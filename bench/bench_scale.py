@@ -13,7 +13,8 @@ Targets: at 1M answers both pages within 5x the start page; 1M/10k growth below 
 
 taking, for each figure, the worse of the two databases (PostgreSQL is skipped when unreachable).
 
-    .venv/bin/python bench/bench_scale.py [--sizes 10000,100000,1000000] [--rounds 40] [--databases sqlite,postgresql]
+    .venv/bin/python bench/bench_scale.py [--sizes 10000,100000,1000000] [--rounds 40]
+        [--databases sqlite,postgresql] [--pg-database bench_scale]
 """
 from __future__ import annotations
 
@@ -149,6 +150,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--pg-database", default="bench_scale",
+                        help="the database created (and dropped) on TEST_POSTGRES_URL's server")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"== scale: dashboard and item analysis vs the start page, {', '.join(f'{s:,}' for s in sizes)} answers ==")
@@ -158,13 +161,13 @@ def main() -> None:
             if kind == "sqlite":
                 results[kind] = run(kind, f"sqlite:///{Path(folder) / 'scale.sqlite3'}", sizes, args.rounds)
             elif kind == "postgresql":
-                url = postgres_database("bench_scale")
+                url = postgres_database(args.pg_database)
                 if url is None:
                     continue
                 try:
                     results[kind] = run(kind, url, sizes, args.rounds)
                 finally:
-                    drop_postgres_database("bench_scale")
+                    drop_postgres_database(args.pg_database)
     small, large = sizes[0], sizes[-1]
 
     def worst(figure) -> float:
