@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import and_, bindparam, func, or_, select
 
 from ..extensions import db
@@ -119,7 +119,10 @@ def units() -> list[Choice]:
 
 
 def modules() -> list[Choice]:
-    return [Choice(i, t) for i, t in db.session.execute(select(Module.id, Module.title).order_by(Module.position, Module.id))]
+    if "report_modules" not in g:  # the filter form and the tables of one request read it once
+        g.report_modules = [Choice(i, t) for i, t in db.session.execute(
+            select(Module.id, Module.title).order_by(Module.position, Module.id))]
+    return g.report_modules
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,13 @@ class VersionInfo:
 
 
 def versions(module_id: str | None = None) -> list[VersionInfo]:
-    """Every question version in bank order (module, question, version)."""
+    """Every question version in bank order (module, question, version), read once per request."""
+    if "report_versions" not in g:
+        g.report_versions = _versions()
+    return [v for v in g.report_versions if module_id is None or v.module_id == module_id]
+
+
+def _versions() -> list[VersionInfo]:
     query = (select(QuestionVersion.id, QuestionVersion.question_id, Question.module_id, Module.title,
                     QuestionVersion.fingerprint == Question.current_fingerprint, QuestionVersion.key_point,
                     QuestionVersion.prompt, QuestionVersion.choices)
@@ -148,9 +157,8 @@ def versions(module_id: str | None = None) -> list[VersionInfo]:
     numbers: dict[str, int] = defaultdict(int)
     for row in db.session.execute(query):
         numbers[row[1]] += 1
-        if module_id is None or row[2] == module_id:
-            out.append(VersionInfo(row[0], row[1], row[2], row[3], numbers[row[1]], bool(row[4]), row[5], row[6],
-                                   tuple((c["text"], bool(c["correct"])) for c in row[7])))
+        out.append(VersionInfo(row[0], row[1], row[2], row[3], numbers[row[1]], bool(row[4]), row[5], row[6],
+                               tuple((c["text"], bool(c["correct"])) for c in row[7])))
     return out
 
 
@@ -230,50 +238,68 @@ class Dashboard:
 A, M = StatAssignment, StatModule
 
 
-def summary(filters: Filters) -> tuple[int, int, int, int, float | None]:
+# The dashboard's figures come from two grouped-by-day queries (assignments, modules) plus the
+# completion histogram and the item sums: few round trips, since on PostgreSQL each one costs more than
+# the rows it reads.
+
+def _assignment_days(filters: Filters):
+    return _rows("assignments-by-day", A, (A.made, A.started, A.completed, A.ready), (A.day,), filters)
+
+
+def _module_days(filters: Filters):
+    return _rows("modules-by-day", M, (M.assigned, M.started, M.first_pass, M.completed, M.ft_correct, M.ft_total),
+                 (M.day, M.module_id), filters, module=True)
+
+
+def summary(filters: Filters, days=None) -> tuple[int, int, int, int, float | None]:
     """Assignments made, started, completed, ready, and the median minutes to completion."""
-    made, started, completed, ready = _rows("assignments", A, (A.made, A.started, A.completed, A.ready), (),
-                                            filters)[0]
+    days = _assignment_days(filters) if days is None else days
+    made, started, completed, ready = (sum(int(r[i]) for r in days) for i in range(1, 5))
     histogram = {int(b): int(n) for b, n in _rows("completion", StatCompletion, (StatCompletion.n,),
                                                   (StatCompletion.bucket,), filters)}
-    return int(made), int(started), int(completed), int(ready), median_from_histogram(histogram)
+    return made, started, completed, ready, median_from_histogram(histogram)
 
 
-def module_rows(filters: Filters) -> list[ModuleRow]:
+def module_rows(filters: Filters, days=None) -> list[ModuleRow]:
+    days = _module_days(filters) if days is None else days
     titles = {m.id: (i, m.title) for i, m in enumerate(modules())}
-    rows = [ModuleRow(r[0], titles.get(r[0], (0, r[0]))[1], *map(int, r[1:]))
-            for r in _rows("modules", M, (M.assigned, M.started, M.first_pass, M.completed, M.ft_correct, M.ft_total),
-                           (M.module_id,), filters, module=True)]
+    totals: dict[str, list[int]] = {}
+    for _, module_id, *counts in days:
+        into = totals.setdefault(module_id, [0] * 6)
+        for i, count in enumerate(counts):
+            into[i] += int(count)
+    rows = [ModuleRow(m, titles.get(m, (0, m))[1], *counts) for m, counts in totals.items()]
     rows = [r for r in rows if r.assigned or r.started]
     rows.sort(key=lambda r: titles.get(r.module_id, (len(titles), ""))[0])
     return rows
 
 
 def dashboard(filters: Filters) -> Dashboard:
-    made, started, completed, ready, median = summary(filters)
-    return Dashboard(filters, made, started, completed, ready, median, module_rows(filters), most_missed(filters),
-                     weekly(filters))
+    assignment_days, module_days = _assignment_days(filters), _module_days(filters)
+    made, started, completed, ready, median = summary(filters, assignment_days)
+    return Dashboard(filters, made, started, completed, ready, median, module_rows(filters, module_days),
+                     most_missed(filters), weekly(filters, assignment_days, module_days))
 
 
 def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def weekly(filters: Filters) -> list[WeekRow]:
+def weekly(filters: Filters, assignment_days=None, module_days=None) -> list[WeekRow]:
     """Every week of the range (empty weeks too: a gap in a trend is information)."""
     weeks: dict[date, WeekRow] = {}
     monday = _monday(filters.start)
     while monday <= filters.end:
         weeks[monday] = WeekRow(monday)
         monday += timedelta(weeks=1)
-    for day, made, completed in _rows("weekly-assignments", A, (A.made, A.completed), (A.day,), filters):
+    for day, made, _, completed, _ in (_assignment_days(filters) if assignment_days is None else assignment_days):
         row = weeks[_monday(day)]
         row.made += int(made)
         row.completed += int(completed)
-    for day, correct, total in _rows("weekly-modules", M, (M.ft_correct, M.ft_total), (M.day,), filters, module=True):
+    for day, _, *counts in (_module_days(filters) if module_days is None else module_days):
         row = weeks[_monday(day)]
-        row.ft_correct += int(correct)
-        row.ft_total += int(total)
+        row.ft_correct += int(counts[4])
+        row.ft_total += int(counts[5])
     return list(weeks.values())
 
 
