@@ -7,7 +7,7 @@ PORT ?= 5000
 FLASK := QUIZ_ENV=development $(BIN)/flask --app wsgi
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup test-setup chromium check-questions bench clean serve wrk bench-requests nginx
+.PHONY: run test setup test-setup chromium check-questions bench bench-scale clean serve wrk bench-requests nginx
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -82,9 +82,15 @@ $(VENV)/.deps-bench: pyproject.toml $(VENV)/.deps-run
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	touch $@
 
-# Load benchmark: gunicorn on loopback driven by wrk, on SQLite and (when reachable) PostgreSQL.
+# Load benchmark: gunicorn on loopback driven by wrk, on SQLite and (when reachable) PostgreSQL; then
+# the scale section: the admin reports at 10k, 100k and 1M answers (ends with its RESULT scale line).
 bench: setup wrk $(VENV)/.deps-bench
 	TEST_POSTGRES_URL='$(PG_TEST_URL)' $(BIN)/python bench/bench_load.py $(BENCH_ARGS)
+	TEST_POSTGRES_URL='$(PG_TEST_URL)' $(BIN)/python bench/bench_scale.py
+
+# The scale section alone.
+bench-scale: setup
+	TEST_POSTGRES_URL='$(PG_TEST_URL)' $(BIN)/python bench/bench_scale.py
 
 # The older in-process benchmark: per-request medians on a small and a large database.
 bench-requests: setup

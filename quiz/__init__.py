@@ -131,6 +131,7 @@ def _init_staff_workspace(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
     from .auth.routes import init_login
     from .nurse.routes import bp as nurse_bp
+    from .reports.routes import bp as reports_bp
 
     sessions.init_app(app)
     login_manager.init_app(app)
@@ -139,6 +140,7 @@ def _init_staff_workspace(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(nurse_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(reports_bp)
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
+from . import stats
 from .extensions import db
 from .models import Assignment, AssignmentModule, Module, Patient, Question, QuestionVersion, StaffUser, Unit, utcnow
 
@@ -232,6 +233,7 @@ def create_assignment(
     assignment.patient = patient
     db.session.add(assignment)
     db.session.flush()
+    stats.refresh_assignment(assignment.id)
     return assignment, issued
 
 
@@ -279,4 +281,5 @@ def set_modules(assignment: Assignment, module_ids: list[str]) -> tuple[list[str
         for position, link in enumerate(assignment.modules):
             link.position = position
         assignment.updated_at = utcnow()
+        stats.refresh_assignment(assignment.id)
     return added, removed

@@ -1,5 +1,6 @@
-"""Command-line interface: `flask --app wsgi questions check|load`, `assign`, `demo` (staff, units,
-audit and sessions commands are in `quiz.staff_cli`)."""
+"""Command-line interface: `flask --app wsgi questions check|load`, `assign`, `demo` and
+`demo generate` (staff, units, audit and sessions commands are in `quiz.staff_cli`, `stats rebuild` in
+`quiz.stats.cli`)."""
 from __future__ import annotations
 
 import os
@@ -24,10 +25,12 @@ DEMO_STAFF = (("nurse", "nurse", "teach-back-demo"), ("admin", "admin", "oversig
 
 def init_app(app: Flask) -> None:
     from . import staff_cli
+    from .stats.cli import stats
 
     app.cli.add_command(questions)
     app.cli.add_command(assign)
     app.cli.add_command(demo)
+    app.cli.add_command(stats)
     staff_cli.init_app(app)
 
 
@@ -199,14 +202,53 @@ def _demo_staff() -> None:
     db.session.flush()
 
 
-@click.command()
-@with_appcontext
-def demo():
-    """Create the demo unit, staff and assignment (development only; running it again changes nothing)."""
-    from .models import Unit
-
+def _demo_allowed() -> None:
     if not current_app.config["DEMO_DATA_ALLOWED"]:
         raise click.ClickException("Demo data is only created with QUIZ_ENV=development.")
+
+
+@click.group(cls=AppGroup, invoke_without_command=True)
+@click.pass_context
+def demo(ctx):
+    """Create the demo unit, staff and assignment (development only; running it again changes nothing).
+    `demo generate` adds synthetic patients for the reports."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(demo_basics)
+
+
+@demo.command("generate")
+@click.option("--patients", type=click.IntRange(min=1), required=True, help="How many synthetic patients.")
+@click.option("--seed", type=int, default=1, show_default=True, help="The same seed gives the same data.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The last day assignments are made (default: today, UTC).")
+@click.option("--days", type=click.IntRange(min=1), default=180, show_default=True,
+              help="How many days the assignments are spread over.")
+def demo_generate(patients, seed, until, days):
+    """Add synthetic units, nurses, patients, answers and teach-back entries (development only)."""
+    import time
+
+    from .demo_data import DemoDataError, generate
+
+    _demo_allowed()
+    started = time.perf_counter()
+    try:
+        made = generate(patients, seed=seed, until=until.date() if until else None, days=days)
+        db.session.commit()
+    except DemoDataError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    except Exception:
+        db.session.rollback()
+        raise
+    click.echo(f"Generated {made.patients} patients, {made.answers} answers and {made.teach_back} "
+               f"teach-back entries in {time.perf_counter() - started:.1f} s (seed {seed}).")
+
+
+@with_appcontext
+def demo_basics():
+    from .models import Unit
+
+    _demo_allowed()
     _demo_staff()
     assignment = find_assignment(DEMO_CODE)
     if assignment is None:

@@ -396,3 +396,105 @@ for _table in APPEND_ONLY_TABLES:
         for _statement in append_only_ddl(_table, _dialect):
             event.listen(db.metadata.tables[_table], "after_create",
                          DDL(_statement.replace("%", "%%")).execute_if(dialect=_dialect))
+
+
+# --- Statistics: sufficient statistics for the administrator reports (see quiz.stats) ---------------
+# Sums over assignments, keyed by the day (and, again, the week) the assignment was made (in
+# DISPLAY_TIMEZONE) and the patient's unit. Rows only ever hold sums: a page adds a bounded number of
+# them, never scans answers. The primary keys start with (period, unit, day): a page reads one range of
+# each (see quiz.stats.contribution for periods and unit 0, the sum over all units).
+
+def _counter(big: bool = False):
+    return mapped_column(types.BigInteger if big else Integer, default=0, server_default="0")
+
+
+def _period():
+    # "d": a day's row; "w": a week's row, dated by its Monday (quiz.stats.contribution).
+    return mapped_column(String(1), CheckConstraint("period IN ('d', 'w')", name="period"), primary_key=True)
+
+
+def _unit():
+    # The patient's unit, or 0 for the sum over all units (no foreign key: 0 is not a unit).
+    return mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+class StatAssignment(db.Model):
+    __tablename__ = "stat_assignment"
+
+    period: Mapped[str] = _period()
+    unit_id: Mapped[int] = _unit()
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    made: Mapped[int] = _counter()
+    started: Mapped[int] = _counter()
+    completed: Mapped[int] = _counter()
+    ready: Mapped[int] = _counter()
+
+
+class StatCompletion(db.Model):
+    """Histogram of minutes from assignment to completion (bucket b: [1.1^b, 1.1^(b+1)))."""
+
+    __tablename__ = "stat_completion"
+
+    period: Mapped[str] = _period()
+    unit_id: Mapped[int] = _unit()
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = _counter()
+
+
+class StatModule(db.Model):
+    __tablename__ = "stat_module"
+
+    period: Mapped[str] = _period()
+    unit_id: Mapped[int] = _unit()
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    module_id: Mapped[str] = mapped_column(ForeignKey("module.id"), primary_key=True)
+    assigned: Mapped[int] = _counter()
+    started: Mapped[int] = _counter()
+    first_pass: Mapped[int] = _counter()
+    completed: Mapped[int] = _counter()
+    ft_correct: Mapped[int] = _counter(big=True)
+    ft_total: Mapped[int] = _counter(big=True)
+
+
+class StatItem(db.Model):
+    """First tries on one question version: n, Σx, Σy, Σxy, Σx², Σy² (x: the item's score, y: the
+    rest of the module's first-try score), and tries to mastery."""
+
+    __tablename__ = "stat_item"
+
+    period: Mapped[str] = _period()
+    unit_id: Mapped[int] = _unit()
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    question_version_id: Mapped[int] = mapped_column(ForeignKey("question_version.id"), primary_key=True)
+    n: Mapped[int] = _counter()
+    sum_x: Mapped[int] = _counter(big=True)
+    sum_y: Mapped[int] = _counter(big=True)
+    sum_xy: Mapped[int] = _counter(big=True)
+    sum_xx: Mapped[int] = _counter(big=True)
+    sum_yy: Mapped[int] = _counter(big=True)
+    mastered: Mapped[int] = _counter()
+    tries: Mapped[int] = _counter(big=True)
+
+
+class StatChoice(db.Model):
+    """How many first tries on a question version selected each choice."""
+
+    __tablename__ = "stat_choice"
+
+    period: Mapped[str] = _period()
+    unit_id: Mapped[int] = _unit()
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    question_version_id: Mapped[int] = mapped_column(ForeignKey("question_version.id"), primary_key=True)
+    choice: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = _counter()
+
+
+class StatContribution(db.Model):
+    """What each assignment last added to the tables above, so an update adds only the difference."""
+
+    __tablename__ = "stat_contribution"
+
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id"), primary_key=True,
+                                               autoincrement=False)
+    data: Mapped[list] = mapped_column(JSON, default=list)

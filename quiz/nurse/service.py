@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import selectinload
 
+from .. import stats
 from ..extensions import db
 from ..grading import AnswerRecord, module_progress
 from ..models import (
@@ -273,4 +274,5 @@ def record_teach_back(
     )
     db.session.add(entry)
     db.session.flush()
+    stats.refresh_assignment(assignment.id)
     return entry

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from ..bank import snapshot
 from ..bank.meta import BankMeta, read_meta
+from .. import stats
 from ..bank.snapshot import ModuleView, QuestionView, VersionView
 from ..extensions import db
 from ..grading import AnswerRecord, ModuleProgress, grade, module_progress
@@ -244,8 +245,8 @@ def submit_answer(
         db.session.flush()
         answer = AnswerView(row.id, module.id, step, question.id, version.id, row.selected, correct,
                             row.created_at, None, version)
-        # Work that must follow every stored answer belongs here, in the answer's own transaction
-        # (one commit): `state` is the module before this answer, `answered(state, answer)` after it.
+        # The summary tables, in the answer's own transaction (one commit).
+        stats.answer_recorded(ref.id, state, answered(state, answer))
         db.session.commit()
     except IntegrityError:
         # Another request stored this step first; the first answer stands.

@@ -151,6 +151,7 @@ def crawl(app, client, role: str, routes: dict[tuple[str, str], Route], start: l
         opened.add(url)
         response = client.get(url)
         if not response.mimetype.startswith("text/html"):
+            response.close()  # a streamed download (CSV) is not read: end it here, in this context
             continue
         forms, urls = read_page(response.get_data(as_text=True))
         for form in forms:

@@ -15,7 +15,8 @@ from tests.web.staff import form_token, sign_in
 # a nurse gets 403 there.
 PUBLIC = {"static", "patient.start", "patient.start_link", "sources.source_show", "auth.sign_in", "auth.sign_out"}
 STAFF_PREFIXES = ("nurse.",)
-ADMIN_PREFIXES = ("admin.",)
+# Administrator-only endpoints: a nurse gets 403 (the admin area, and its reports at /admin/reports/).
+ADMIN_PREFIXES = ("admin.", "reports.")
 PATIENT_PREFIXES = ("patient.",)
 ROLES = ["anonymous", "patient", "nurse of another unit", "nurse", "admin"]
 PUBLIC |= {"health.healthz"}  # load balancers probe it; it says only "ok" (issue 8)
@@ -47,7 +48,8 @@ def test_every_route_is_classified():
 def fill(rule: str, ward) -> str:
     values = {"code": "ZZZZ-ZZZZ", "module_id": "stopping-safely", "name": "000_74d3c6befc6a713e.txt",
               "filename": "css/app.css", "unit_id": str(ward.unit_id), "assignment_id": str(ward.assignment_id),
-              "user_id": str(ward.other_nurse_id)}
+              "user_id": str(ward.other_nurse_id),
+              "table": "items", "question_id": "stop-feel-better"}
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], rule)
 
 

@@ -22,7 +22,6 @@ import io
 import json
 import os
 import re
-import shutil
 import sqlite3
 from urllib.parse import quote, urlencode
 
@@ -153,7 +152,10 @@ def _sqlite_snapshot(app, tmp_path):
     saved = tmp_path / "snapshot.sqlite3"
     with app.app_context():
         db.engine.dispose()
-    shutil.copy(live, saved)
+    # SQLite's backup API, not a file copy: it reads through the write-ahead log, so the copy holds
+    # every committed row even while a connection elsewhere keeps the log from being checkpointed.
+    with sqlite3.connect(live) as source, sqlite3.connect(saved) as target:
+        source.backup(target)
 
     def restore():
         with app.app_context():

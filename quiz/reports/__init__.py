@@ -1,0 +1,1 @@
+"""Administrator reports: dashboard, item analysis, question pages and CSV exports (`/admin/reports/`)."""
