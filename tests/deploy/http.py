@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import http.client
 import ssl
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
@@ -103,3 +105,15 @@ class Browser:
         start = next((f for f in forms(page.text) if "code" in f.fields), None)
         assert start is not None, f"no code form on / ({page.status})"
         return self.post("/", {**start.fields, "code": code})
+
+
+def all_at_once(tasks):
+    """Run the callables in `tasks` in their own threads, released together; return their results."""
+    barrier = threading.Barrier(len(tasks))
+
+    def run(task):
+        barrier.wait()
+        return task()
+
+    with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
+        return list(pool.map(run, tasks))

@@ -8,13 +8,12 @@ is locked" errors; WAL and the busy timeout are what make it pass.
 """
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.deploy.http import form_posting_to
+from tests.deploy.http import all_at_once, form_posting_to
 
 PATIENTS = 40
 COPIES = 4  # the same step posted this many times at once
@@ -27,16 +26,6 @@ def server(deploy, request):
         yield server
 
 
-def _all_at_once(tasks):
-    """Run the callables in `tasks` in their own threads, released together; return their results."""
-    barrier = threading.Barrier(len(tasks))
-
-    def run(task):
-        barrier.wait()
-        return task()
-
-    with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
-        return list(pool.map(run, tasks))
 
 
 def test_simultaneous_answers_are_stored_exactly_once(server):
@@ -62,7 +51,7 @@ def test_simultaneous_answers_are_stored_exactly_once(server):
                 choice = form.choices[copy % len(form.choices)]
                 posted[(aid, step)].add((form.fields["question_id"], choice))
                 tasks.append(lambda b=browsers[aid], f=form, c=choice: b.post(f.action, {**f.fields, "choice": c}))
-        replies = _all_at_once(tasks)
+        replies = all_at_once(tasks)
         statuses += [("answer", r.status) for r in replies]
 
         # Everyone reads their feedback and presses Next, twice at once.
@@ -72,7 +61,7 @@ def test_simultaneous_answers_are_stored_exactly_once(server):
             form = form_posting_to(feedback.text, "/next")
             assert form is not None, f"patient {aid} sees no feedback after answering"
             tasks += [lambda b=browser, f=form: b.post(f.action, f.fields)] * 2
-        statuses += [("next", r.status) for r in _all_at_once(tasks)]
+        statuses += [("next", r.status) for r in all_at_once(tasks)]
 
     unexpected = [s for s in statuses if s[1] != 303]
     assert not unexpected, f"{len(unexpected)} of {len(statuses)} posts were not 303: {unexpected[:10]}"

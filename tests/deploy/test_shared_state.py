@@ -13,15 +13,13 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import threading
 from urllib.parse import urlsplit
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from quiz.extensions import db
 from tests.deploy.conftest import missing
-from tests.deploy.http import Browser, form_posting_to, forms
+from tests.deploy.http import Browser, all_at_once, form_posting_to, forms
 from tests.web.staff import add_staff, add_unit
 
 REDIS_URL = os.environ.get("TEST_REDIS_SHARED_URL", "redis://127.0.0.1:6379/7")
@@ -70,15 +68,6 @@ def address() -> dict[str, str]:
     return {"X-Forwarded-For": f"10.7.{next(_address)}.1"}
 
 
-def all_at_once(tasks):
-    barrier = threading.Barrier(len(tasks))
-
-    def run(task):
-        barrier.wait()
-        return task()
-
-    with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
-        return list(pool.map(run, tasks))
 
 
 def workers_of(server, marker: str) -> set[str]:

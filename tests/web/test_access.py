@@ -99,6 +99,7 @@ def test_every_route_for_every_role(app, ward, role):
                 and response.mimetype.startswith("text/"):  # not the icon
             body = response.get_data(as_text=True)
             assert "Bed 3" not in body, f"{role} saw the Ward A patient on {method} {rule}"
+        response.close()  # a streamed download (CSV) not read here ends now, inside this test
     assert not problems, f"{role}:\n" + "\n".join(problems)
 
 
