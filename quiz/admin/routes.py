@@ -31,7 +31,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 AUDIT_PAGE_SIZE = 50
 AUDIT_EXPORT_BATCH = 1000  # rows read at a time while an export streams
-REPORTS_PATH = "/admin/reports/"
 # Where a generated password waits, in the server-side session, for the one page that shows it.
 SHOWN_ONCE = "admin_password_shown_once"
 
@@ -62,14 +61,6 @@ def no_store(response: Response) -> Response:
     return response
 
 
-def reports_url() -> str | None:
-    """The reports pages (their own blueprint), when this app has them."""
-    for rule in current_app.url_map.iter_rules():
-        if rule.rule == REPORTS_PATH and "GET" in rule.methods:
-            return url_for(rule.endpoint)
-    return None
-
-
 @bp.app_template_filter("audit_value")
 def audit_value(value) -> str:
     """A value of an audit entry's detail as staff read it: lists joined, changes as "from → to"."""
@@ -80,11 +71,6 @@ def audit_value(value) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(audit_value(v) for v in value) or "none"
     return "" if value is None else str(value)
-
-
-@bp.context_processor
-def admin_nav():
-    return {"reports_url": reports_url()}
 
 
 DONE = 303
